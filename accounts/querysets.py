@@ -1,0 +1,19 @@
+"""Tenant-scoped reads of accounts data."""
+
+from django.db import models
+
+
+class APITokenQuerySet(models.QuerySet):
+    def for_tenant(self, tenant_id: str):
+        return self.filter(tenant_id=tenant_id)
+
+
+class MembershipQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(user=user)
+
+    def tenant_ids_of(self, user) -> list[str]:
+        """Ids of the tenants whose team ``user`` belongs to (invitations not yet accepted excluded)."""
+        from accounts.choices import TenantRole
+
+        return list(self.filter(user=user).exclude(role=TenantRole.INVITE).values_list("tenant_id", flat=True))

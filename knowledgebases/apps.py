@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class KnowledgebasesConfig(AppConfig):
+    name = "knowledgebases"
+    verbose_name = "Knowledge bases"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RagflowSiteConfig(AppConfig):
+    name = "ragflow_site"
+    verbose_name = "RAGFlow site"

