@@ -1,0 +1,90 @@
+"""Datasets (RAGFlow's knowledge bases)."""
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from knowledgebases.choices import ChunkMethod, DatasetPermission, DatasetStatus
+from knowledgebases.querysets import DatasetQuerySet
+from ragflow_site.models import TimestampedModel, new_id
+
+# Index kinds whose last task id and finish time a dataset records, as RAGFlow's table does.
+INDEX_TASK_KINDS = (
+    "graphrag",
+    "raptor",
+    "mindmap",
+    "wiki",
+    "skill",
+    "structure_graph",
+    "structure_mindmap",
+    "timeline",
+    "session_graph",
+    "session_essence",
+    "structure",
+)
+
+
+class Dataset(TimestampedModel):
+    """A tenant's collection of documents that are chunked, embedded and searched together."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="datasets")
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=128)
+    avatar = models.TextField(null=True, blank=True)
+    description = models.TextField(null=True, blank=True)
+    language = models.CharField(max_length=32, default="English")
+    # The model reference as the client wrote it (``name@provider`` or a tenant-model id).
+    embedding_model = models.CharField(max_length=255)
+    # The tenant-model row the reference resolved to when it was set.
+    tenant_embd_id = models.CharField(max_length=32, null=True, blank=True)
+    permission = models.CharField(max_length=16, choices=DatasetPermission.choices, default=DatasetPermission.ME)
+    doc_num = models.IntegerField(default=0)
+    chunk_num = models.IntegerField(default=0)
+    token_num = models.IntegerField(default=0)
+    similarity_threshold = models.FloatField(default=0.2)
+    vector_similarity_weight = models.FloatField(default=0.3)
+    chunk_method = models.CharField(max_length=32, choices=ChunkMethod.choices, default=ChunkMethod.NAIVE)
+    pipeline_id = models.CharField(max_length=32, null=True, blank=True)
+    parser_config = models.JSONField(default=dict, blank=True)
+    pagerank = models.IntegerField(default=0)
+    status = models.CharField(max_length=1, choices=DatasetStatus.choices, default=DatasetStatus.VALID)
+
+    graphrag_task_id = models.CharField(max_length=32, null=True, blank=True)
+    graphrag_task_finish_at = models.DateTimeField(null=True, blank=True)
+    raptor_task_id = models.CharField(max_length=32, null=True, blank=True)
+    raptor_task_finish_at = models.DateTimeField(null=True, blank=True)
+    mindmap_task_id = models.CharField(max_length=32, null=True, blank=True)
+    mindmap_task_finish_at = models.DateTimeField(null=True, blank=True)
+    wiki_task_id = models.CharField(max_length=32, null=True, blank=True)
+    wiki_task_finish_at = models.DateTimeField(null=True, blank=True)
+    skill_task_id = models.CharField(max_length=32, null=True, blank=True)
+    skill_task_finish_at = models.DateTimeField(null=True, blank=True)
+    structure_graph_task_id = models.CharField(max_length=32, null=True, blank=True)
+    structure_graph_task_finish_at = models.DateTimeField(null=True, blank=True)
+    structure_mindmap_task_id = models.CharField(max_length=32, null=True, blank=True)
+    structure_mindmap_task_finish_at = models.DateTimeField(null=True, blank=True)
+    timeline_task_id = models.CharField(max_length=32, null=True, blank=True)
+    timeline_task_finish_at = models.DateTimeField(null=True, blank=True)
+    session_graph_task_id = models.CharField(max_length=32, null=True, blank=True)
+    session_graph_task_finish_at = models.DateTimeField(null=True, blank=True)
+    session_essence_task_id = models.CharField(max_length=32, null=True, blank=True)
+    session_essence_task_finish_at = models.DateTimeField(null=True, blank=True)
+    structure_task_id = models.CharField(max_length=32, null=True, blank=True)
+    structure_task_finish_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DatasetQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # Names are unique per tenant regardless of case, among live datasets only.
+            models.UniqueConstraint(
+                "tenant",
+                Lower("name"),
+                condition=models.Q(status=DatasetStatus.VALID),
+                name="knowledgebases_dataset_name_ci_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "status", "create_time"])]
+
+    def __str__(self):
+        return self.name
