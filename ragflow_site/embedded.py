@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import subprocess
+import sys
 import time
 import warnings
 from contextlib import contextmanager
@@ -162,3 +163,20 @@ def default_redis_url(var_dir: Path) -> str:
     if redis_answers(local_url):
         return local_url
     return ensure_valkey(var_dir)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m ragflow_site.embedded stop``: stop the embedded servers under var/."""
+    from ragflow_site.env import env_str
+
+    if argv != ["stop"]:
+        print("usage: python -m ragflow_site.embedded stop", file=sys.stderr)
+        return 2
+    var_dir = Path(env_str("RAGFLOW_VAR_DIR") or Path(__file__).resolve().parent.parent / "var").resolve()
+    print("PostgreSQL:", "stopped" if stop_postgres(var_dir) else "was not running")
+    print("Valkey:", "stopped" if stop_valkey(var_dir) else "was not running")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -70,7 +70,9 @@ def read_lenient_json(request) -> dict:
     so the caller fails on it the way RAGFlow does (an AttributeError rendered with code 100).
     """
     if _media_type(request) != "application/json":
-        return {key: request.POST.get(key) for key in request.POST}
+        # Django's own form parsing: a DRF request would reject an unknown content type instead.
+        form = getattr(request, "_request", request).POST
+        return {key: form.get(key) for key in form}
     raw = request.body
     if not raw or not raw.strip():
         return {}

@@ -1,0 +1,85 @@
+"""Run the web server, one RQ worker and the progress aggregator together in the foreground."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+logger = logging.getLogger(__name__)
+
+# gunicorn workers: two suit a small machine; WEB_CONCURRENCY overrides, as gunicorn itself reads it.
+DEFAULT_WEB_WORKERS = 2
+# Seconds the children get to finish their current request or job after SIGTERM.
+SHUTDOWN_GRACE_SECONDS = 10
+
+
+class Command(BaseCommand):
+    help = "Serve the API and admin with gunicorn, plus one RQ worker and the progress aggregator."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"), help="Address to bind.")
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 9380)), help="TCP port.")
+
+    def handle(self, *args, host: str, port: int, **options):
+        python = sys.executable
+        web_workers = os.environ.get("WEB_CONCURRENCY", str(DEFAULT_WEB_WORKERS))
+        commands = {
+            "web": [
+                python, "-m", "gunicorn", "ragflow_site.wsgi",
+                "--bind", f"{host}:{port}", "--workers", web_workers, "--access-logfile", "-",
+            ],
+            "worker": [python, "manage.py", "rqworker", "default"],
+            "aggregator": [python, "manage.py", "aggregate_progress"],
+        }
+        children = {}
+        for name, command in commands.items():
+            children[name] = subprocess.Popen(command, cwd=settings.BASE_DIR)
+            logger.info("Started %s (pid %s)", name, children[name].pid)
+
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        base_url = f"http://{shown_host}:{port}"
+        self.stdout.write(
+            "\n"
+            f"API:    {base_url}/api/v1/  (docs at {base_url}/api/v1/docs)\n"
+            f"Admin:  {base_url}/admin/  (create a login with: .venv/bin/python manage.py createsuperuser)\n"
+            "API key: .venv/bin/python manage.py create_api_key --email you@example.com --create-user\n"
+            "Press Ctrl+C to stop.\n"
+        )
+
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        exit_code = 0
+        try:
+            while not stopping:
+                for name, child in children.items():
+                    if child.poll() is not None:
+                        logger.error("%s exited with status %s; stopping the others", name, child.returncode)
+                        exit_code = child.returncode or 1
+                        stopping.append(True)
+                        break
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._stop(children)
+        if exit_code:
+            raise CommandError(f"A process exited with status {exit_code}; see the log above.")
+
+    def _stop(self, children: dict) -> None:
+        for child in children.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
+        for name, child in children.items():
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                logger.warning("%s did not stop within %s s; killing it", name, SHUTDOWN_GRACE_SECONDS)
+                child.kill()
+                child.wait()
+        logger.info("All processes stopped")
