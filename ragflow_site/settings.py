@@ -194,6 +194,8 @@ REST_FRAMEWORK = {
         "register": env_str("THROTTLE_REGISTER_RATE") or "10/minute",
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttles key on the client address; behind N reverse proxies it comes from X-Forwarded-For.
+    "NUM_PROXIES": env_int("RAGFLOW_NUM_PROXIES", 0) or None,
 }
 
 SPECTACULAR_SETTINGS = {
