@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE_NAME = "ragflow"
 
-# A local Redis answers a PING in well under a millisecond; 0.3 s keeps start-up quick when nothing
-# listens on the default port while tolerating a busy machine.
+# A local Redis responds to PING in well under a millisecond, so 0.3 s keeps start-up quick when
+# nothing listens on the default port while tolerating a busy machine.
 LOCAL_REDIS_PROBE_TIMEOUT = 0.3
 # Valkey needs about 50 ms to open its port here; 15 s covers a slow disk during AOF loading.
 VALKEY_START_TIMEOUT = 15.0
@@ -80,7 +80,7 @@ def stop_postgres(var_dir: Path) -> bool:
 
 
 def redis_answers(url: str, timeout: float = LOCAL_REDIS_PROBE_TIMEOUT) -> bool:
-    """Return True when a Redis-protocol server at ``url`` answers PING."""
+    """Return True when a Redis-protocol server at ``url`` responds to PING."""
     import redis
 
     client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
@@ -130,8 +130,8 @@ def ensure_valkey(var_dir: Path) -> str:
         while not redis_answers(url):
             if time.monotonic() > deadline:
                 raise EmbeddedServiceError(
-                    f"Embedded Valkey did not answer on port {port} within {VALKEY_START_TIMEOUT} s; "
-                    f"see {data_dir / 'valkey.log'}."
+                    f"Embedded Valkey did not respond on port {port} within {VALKEY_START_TIMEOUT} s. "
+                    f"See {data_dir / 'valkey.log'}."
                 )
             time.sleep(0.05)
         port_file.write_text(str(port))
@@ -158,7 +158,7 @@ def stop_valkey(var_dir: Path) -> bool:
 
 
 def default_redis_url(var_dir: Path) -> str:
-    """Use a Redis on 127.0.0.1:6379 when one answers, else the embedded Valkey."""
+    """Return the URL of a Redis on 127.0.0.1:6379 when one responds, else of the embedded Valkey."""
     local_url = "redis://127.0.0.1:6379/0"
     if redis_answers(local_url):
         return local_url

@@ -69,8 +69,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "ragflow_site.urls"
 WSGI_APPLICATION = "ragflow_site.wsgi.application"
-# API routes accept paths with and without a trailing slash themselves; redirecting would turn a
-# POST into a GET.
+# API routes accept paths with and without a trailing slash themselves, and a redirect would turn
+# a POST into a GET.
 APPEND_SLASH = False
 
 TEMPLATES = [
@@ -111,7 +111,7 @@ CACHES = {
     }
 }
 
-# Parsing a long PDF page range and embedding its chunks takes minutes on a small CPU; one hour
+# Parsing a long PDF page range and embedding its chunks takes minutes on a small CPU, so one hour
 # bounds a stuck job without killing real work.
 RQ_DEFAULT_JOB_TIMEOUT = env_int("RQ_JOB_TIMEOUT", 3600)
 RQ_QUEUES = {
@@ -161,7 +161,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = []
 REGISTER_ENABLED = env_bool("REGISTER_ENABLED", True)
 DISABLE_PASSWORD_LOGIN = env_bool("DISABLE_PASSWORD_LOGIN", False)
-# Login tokens also die at logout and at the next login; the lifetime bounds a token that leaks.
+# Login tokens also expire at logout and at the next login. The lifetime bounds a leaked token.
 LOGIN_TOKEN_LIFETIME_HOURS = env_int("LOGIN_TOKEN_LIFETIME_HOURS", 24 * 7)
 
 SIMPLE_JWT = {
@@ -206,8 +206,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Schema generation notes (views without a serializer) are not deployment problems; the
-    # schema is built and checked by the test suite instead of by ``check --deploy``.
+    # Schema generation notes (views without a serializer) are not deployment problems, so the
+    # test suite builds the schema instead of ``check --deploy``.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
@@ -216,8 +216,8 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_EXPOSE_HEADERS = ["Authorization"]
 
-# RAGFLOW_HTTPS=1 says a TLS-terminating proxy is in front: cookies become secure, HTTP redirects to
-# HTTPS and browsers are told to stay on HTTPS.
+# RAGFLOW_HTTPS=1 declares a TLS-terminating proxy in front. Cookies become secure, HTTP redirects
+# to HTTPS and HSTS keeps browsers on HTTPS.
 HTTPS = env_bool("RAGFLOW_HTTPS", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_SSL_REDIRECT = HTTPS
