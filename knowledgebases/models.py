@@ -1,10 +1,10 @@
-"""Datasets (RAGFlow's knowledge bases)."""
+"""Datasets (RAGFlow's knowledge bases) and the tenant's registry of model providers and models."""
 
 from django.db import models
 from django.db.models.functions import Lower
 
-from knowledgebases.choices import ChunkMethod, DatasetPermission, DatasetStatus
-from knowledgebases.querysets import DatasetQuerySet
+from knowledgebases.choices import ChunkMethod, DatasetPermission, DatasetStatus, ModelType, ProviderKind
+from knowledgebases.querysets import DatasetQuerySet, ModelProviderQuerySet, TenantModelQuerySet
 from ragflow_site.models import TimestampedModel, new_id
 
 # Index kinds whose last task id and finish time a dataset records, as RAGFlow's table does.
@@ -88,3 +88,70 @@ class Dataset(TimestampedModel):
 
     def __str__(self):
         return self.name
+
+
+class ModelProvider(TimestampedModel):
+    """A model vendor a tenant has added, such as the built-in one or an OpenAI-compatible service."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="model_providers")
+    name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=32, choices=ProviderKind.choices)
+
+    objects = ModelProviderQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="knowledgebases_provider_unique")]
+
+    def __str__(self):
+        return f"{self.name} ({self.tenant_id})"
+
+
+class ProviderInstance(TimestampedModel):
+    """One configured account of a provider: its endpoint and credentials.
+
+    ``api_key`` is stored so that clients can call the provider; the API never returns it.
+    """
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    provider = models.ForeignKey(ModelProvider, on_delete=models.CASCADE, related_name="instances")
+    name = models.CharField(max_length=128)
+    api_key = models.TextField(blank=True, default="")
+    base_url = models.CharField(max_length=1024, blank=True, default="")
+    region = models.CharField(max_length=64, blank=True, default="default")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "name"], name="knowledgebases_instance_unique")]
+
+    def __str__(self):
+        return f"{self.name}@{self.provider.name}"
+
+
+class TenantModel(TimestampedModel):
+    """A model a tenant can use, reached through one provider instance."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="models")
+    instance = models.ForeignKey(ProviderInstance, on_delete=models.CASCADE, related_name="models")
+    model_type = models.CharField(max_length=16, choices=ModelType.choices)
+    name = models.CharField(max_length=255)
+    max_tokens = models.IntegerField(default=8192)
+    # Vector size of embedding models when known; null for other types and unknown sizes.
+    dimension = models.IntegerField(null=True, blank=True)
+    rank = models.IntegerField(default=0)
+
+    objects = TenantModelQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "model_type", "name"], name="knowledgebases_tenant_model_unique")
+        ]
+
+    def __str__(self):
+        return self.composite_name
+
+    @property
+    def composite_name(self) -> str:
+        """``<model>@<instance>@<provider>``: the reference form stored as a tenant default."""
+        return f"{self.name}@{self.instance.name}@{self.instance.provider.name}"

@@ -1,4 +1,4 @@
-"""Tenant-scoped reads of datasets; every request-serving read starts here."""
+"""Tenant-scoped reads of datasets and of the model registry; every request-serving read starts here."""
 
 from django.db import models
 
@@ -27,3 +27,13 @@ class DatasetQuerySet(models.QuerySet):
         return self.live().filter(
             models.Q(tenant_id=own_tenant) | models.Q(tenant_id__in=joined, permission=DatasetPermission.TEAM)
         )
+
+
+class ModelProviderQuerySet(models.QuerySet):
+    def for_tenant(self, tenant_id: str):
+        return self.filter(tenant_id=tenant_id)
+
+
+class TenantModelQuerySet(models.QuerySet):
+    def for_tenant(self, tenant_id: str):
+        return self.filter(tenant_id=tenant_id, instance__is_active=True).select_related("instance__provider")
