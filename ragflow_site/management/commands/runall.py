@@ -52,19 +52,20 @@ class Command(BaseCommand):
         )
 
         stopping = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        # Handlers for both signals: a shell starts background jobs with SIGINT ignored, and then
+        # Python would raise no KeyboardInterrupt.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stopping.append(True))
         exit_code = 0
         try:
             while not stopping:
                 for name, child in children.items():
                     if child.poll() is not None:
-                        logger.error("%s exited with status %s; stopping the others", name, child.returncode)
+                        logger.error("%s exited with status %s, so the others are stopping", name, child.returncode)
                         exit_code = child.returncode or 1
                         stopping.append(True)
                         break
                 time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
         finally:
             self._stop(children)
         if exit_code:
