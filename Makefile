@@ -12,12 +12,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# torch goes first and alone: pip then takes the pinned CPU build from this machine's disk, whereas
+# resolving it together with its dependents may pick a multi-GB GPU build from the index.
 install: $(BIN)/python
+	$(BIN)/pip install --quiet $$(grep '^torch==' requirements.txt)
 	$(BIN)/pip install --quiet -r requirements.txt
 
+# ragflow-sdk declares Python >= 3.13 but is pure Python and works on 3.11.
 install-dev: install
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	# ragflow-sdk declares Python >= 3.13 but is pure Python and works on 3.11.
 	$(BIN)/pip install --quiet --ignore-requires-python ragflow-sdk==0.27.3
 
 migrate: install
