@@ -1,1 +1,17 @@
-urlpatterns = []
+from django.urls import re_path
+
+from documents.api import views
+
+urlpatterns = [
+    re_path(
+        r"^datasets/(?P<dataset_id>[^/]+)/documents/?$",
+        views.DatasetDocumentsView.as_view(),
+        name="dataset-documents",
+    ),
+    re_path(
+        r"^datasets/(?P<dataset_id>[^/]+)/documents/(?P<document_id>[^/]+)/?$",
+        views.DocumentView.as_view(),
+        name="dataset-document",
+    ),
+    re_path(r"^file/?$", views.FileUploadAliasView.as_view(), name="file-upload-alias"),
+]
