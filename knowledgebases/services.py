@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from accounts.models import Tenant
 from knowledgebases import document_hooks, model_registry
@@ -13,6 +14,7 @@ from knowledgebases.exceptions import DatasetAccessError, DatasetNameConflictErr
 from knowledgebases.models import Dataset, ModelProvider, ProviderInstance, TenantModel
 from knowledgebases.parser_config import deep_merge, default_parser_config
 from ragflow_site.exceptions import ArgumentError
+from ragflow_site.models import now_ms
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,10 @@ def create_dataset(
         config = _fold_auto_metadata(config, auto_metadata_config)
     config["llm_id"] = tenant.llm_id
 
+    now = now_ms()
     fields = {
+        "create_time": now,
+        "update_time": now,
         "tenant_id": tenant_id,
         "created_by": user,
         "avatar": avatar,
@@ -162,13 +167,10 @@ def list_datasets(*, user, tenant_id: str, filters: DatasetFilter) -> tuple[list
         matching = matching.filter(tenant_id__in=filters.owner_ids)
 
     total = matching.count()
-    order = f"-{filters.orderby}" if filters.desc else filters.orderby
+    column = F(filters.orderby)
+    order = [column.desc(nulls_last=True), F("pk").desc()] if filters.desc else [column.asc(nulls_first=True), F("pk").asc()]
     start = (filters.page - 1) * filters.page_size
-    page = list(
-        matching.select_related("tenant", "created_by").order_by(order, "-pk" if filters.desc else "pk")[
-            start : start + filters.page_size
-        ]
-    )
+    page = list(matching.select_related("tenant", "created_by").order_by(*order)[start : start + filters.page_size])
     return page, total
 
 
@@ -324,6 +326,7 @@ def add_provider_instance(
     models: list[ModelInfo] | None = None,
 ) -> ProviderInstance:
     """Add an account of a provider and bind its models: the given ones, else the catalogue's."""
+    model_registry.ensure_builtin_models(tenant_id)
     provider = ModelProvider.objects.for_tenant(tenant_id).filter(name=provider_name).first()
     if provider is None:
         raise ProviderError(f"Provider {provider_name} not found. Add it with PUT /api/v1/providers first.")

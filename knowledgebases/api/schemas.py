@@ -97,8 +97,6 @@ class DatasetFields(StrictBody):
         model_name, provider = value.split("@", 1)
         if not model_name or not provider:
             raise PydanticCustomError("format_invalid", "Both model_name and provider must be non-empty strings")
-        if not model_name.strip() or not provider.strip():
-            raise PydanticCustomError("format_invalid", "Model name and provider cannot be whitespace-only strings")
         return value
 
     @field_validator("pipeline_id", mode="before")

@@ -1,0 +1,152 @@
+"""Tenant isolation over every id-bearing API route.
+
+A key of tenant A sends every method of each route that takes an id to tenant B's ids. Each
+request must fail with the documented not-found or no-authorization error, and B's rows must be
+unchanged afterwards. A route with an id group and no row in ``ROWS`` fails the test, so a new
+route cannot skip the check.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from accounts import services as account_services
+from accounts.models import APIToken
+from knowledgebases import services as dataset_services
+from knowledgebases.models import Dataset, ModelProvider, ProviderInstance, TenantModel
+
+API_PREFIX = "api/v1/"
+IGNORED_METHODS = {"options", "head"}
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    body: dict | None = None
+    expected_code: int = 102
+    # Text the error message must contain; ``{tenant_a}`` and the id groups are substituted.
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    calls: tuple[Call, ...]
+    # Extra keyword arguments of reverse() for groups that are not tenant B's objects.
+    fixed_kwargs: dict = field(default_factory=dict)
+
+
+LACKS_PERMISSION = "User '{tenant_a}' lacks permission for dataset '{dataset_id}'"
+
+# One row per named id-bearing route: the calls tenant A makes on tenant B's ids.
+ROWS: dict[str, Row] = {
+    "dataset-detail": Row(
+        calls=(
+            Call("get", message=LACKS_PERMISSION),
+            Call("put", {"name": "taken over"}, message=LACKS_PERMISSION),
+        )
+    ),
+    # RAGFlow returns success when a revoked key is unknown, so the test checks that B's key survives.
+    "api-token-detail": Row(calls=(Call("delete", expected_code=0),)),
+    # Provider names are per tenant: A has not added B's provider, so A's request finds none.
+    "provider-instance-list": Row(
+        calls=(
+            Call(
+                "post",
+                {"instance_name": "stolen", "api_key": "k", "model_info": []},
+                message="Provider ZHIPU-AI not found",
+            ),
+        )
+    ),
+}
+
+
+def _tenant_b_objects(owner) -> dict:
+    """Create tenant B's objects and return them keyed by the URL group names that address them."""
+    _, key = account_services.create_api_key(tenant_id=owner.id, created_by=owner)
+    dataset = dataset_services.create_dataset(tenant_id=owner.id, user=owner, name="tenant B data", permission="team")
+    dataset_services.add_provider(tenant_id=owner.id, provider_name="ZHIPU-AI")
+    dataset_services.add_provider_instance(tenant_id=owner.id, provider_name="ZHIPU-AI", instance_name="CI", api_key="b-key")
+    return {"dataset_id": dataset.pk, "token": key, "provider_name": "ZHIPU-AI"}
+
+
+def _snapshot(tenant_id: str) -> dict:
+    """Return every row of tenant B that an API request could change."""
+    return {
+        "datasets": list(Dataset.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
+        "providers": list(ModelProvider.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
+        "instances": list(ProviderInstance.objects.filter(provider__tenant_id=tenant_id).order_by("pk").values()),
+        "models": list(TenantModel.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
+        "api_tokens": list(
+            APIToken.objects.filter(tenant_id=tenant_id).order_by("pk").values("pk", "token_hash", "prefix", "beta")
+        ),
+    }
+
+
+def _walk(resolver, prefix=""):
+    for entry in resolver.url_patterns:
+        pattern = prefix + str(entry.pattern).lstrip("^").rstrip("$")
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry, pattern)
+        elif isinstance(entry, URLPattern):
+            yield pattern, entry
+
+
+def id_routes() -> dict[str, URLPattern]:
+    """Return the named API routes whose path contains a named group, keyed by route name."""
+    routes = {}
+    for pattern, entry in _walk(get_resolver()):
+        if pattern.startswith(API_PREFIX) and re.search(r"\(\?P<\w+>", pattern):
+            assert entry.name, f"Route {pattern} has an id group but no name; name it and add a row to ROWS"
+            routes[entry.name] = entry
+    return routes
+
+
+def handled_methods(entry: URLPattern) -> set[str]:
+    view_class = entry.callback.view_class
+    return {method for method in view_class.http_method_names if hasattr(view_class, method)} - IGNORED_METHODS
+
+
+def test_every_id_route_has_a_row():
+    missing = sorted(set(id_routes()) - set(ROWS))
+
+    assert missing == [], f"Add rows to ROWS in tests/test_tenancy.py for: {missing}"
+
+
+def test_every_row_covers_each_method():
+    routes = id_routes()
+    for name, row in ROWS.items():
+        assert name in routes, f"ROWS has {name}, which is not a route with an id group"
+        covered = {call.method for call in row.calls}
+
+        assert covered == handled_methods(routes[name]), name
+
+
+@pytest.mark.django_db
+def test_foreign_ids_are_rejected(make_user):
+    tenant_a = make_user(nickname="tenant a")
+    tenant_b = make_user(nickname="tenant b")
+    _, key_a = account_services.create_api_key(tenant_id=tenant_a.id, created_by=tenant_a)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key_a}")
+    objects = _tenant_b_objects(tenant_b)
+    before = _snapshot(tenant_b.id)
+    routes = id_routes()
+
+    for name, row in ROWS.items():
+        groups = re.findall(r"\(\?P<(\w+)>", str(routes[name].pattern))
+        kwargs = {group: objects[group] for group in groups if group not in row.fixed_kwargs} | row.fixed_kwargs
+        url = reverse(name, kwargs=kwargs)
+        for call in row.calls:
+            response = getattr(client, call.method)(url, call.body, format="json")
+            payload = response.json()
+            context = f"{call.method.upper()} {url}: {payload}"
+
+            assert response.status_code == 200, context
+            assert payload["code"] == call.expected_code, context
+            if call.message:
+                assert call.message.format(tenant_a=tenant_a.id, **objects) in payload["message"], context
+
+    assert _snapshot(tenant_b.id) == before
