@@ -123,7 +123,7 @@ class DatasetDetailView(APIView):
         try:
             dataset_id = to_hex_id(dataset_id)
         except ValueError:
-            raise ArgumentError(f"Field: dataset_id - Message: Invalid UUID format - Value: {dataset_id}") from None
+            raise ArgumentError(f"Field: <dataset_id> - Message: <Invalid UUID format> - Value: <{dataset_id}>") from None
         if body.connectors:
             # NOTE: data-source connectors are not implemented, so a request that sets them fails.
             raise ArgumentError("Data source connectors are not supported by this server; send connectors: [].")

@@ -24,11 +24,14 @@ def _media_type(request) -> str:
 
 
 def format_validation_error(error: ValidationError) -> str:
+    """Render pydantic errors as RAGFlow does, for example ``Field: <name> - Message: <...> - Value: <0>``."""
     lines = []
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"])
-        value = str(item.get("input"))[:ERROR_VALUE_MAX_CHARS]
-        lines.append(f"Field: {location} - Message: {item['msg']} - Value: {value}")
+        value = str(item.get("input"))
+        if len(value) > ERROR_VALUE_MAX_CHARS:
+            value = value[: ERROR_VALUE_MAX_CHARS - 3] + "..."
+        lines.append(f"Field: <{location}> - Message: <{item['msg']}> - Value: <{value}>")
     return "\n".join(lines)
 
 

@@ -229,13 +229,13 @@ def test_create_ext_sets_language(auth_client):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({}, "Field: name - Message: Field required"),
+        ({}, "Field: <name> - Message: <Field required"),
         ({"name": ""}, "String should have at least 1 character"),
         ({"name": "   "}, "String should have at least 1 character"),
         ({"name": "a" * 129}, "String should have at most 128 characters"),
         ({"name": 0}, "Input should be a valid string"),
         ({"name": None}, "Input should be a valid string"),
-        ({"name": "x", "unknown": 1}, "Field: unknown - Message: Extra inputs are not permitted"),
+        ({"name": "x", "unknown": 1}, "Field: <unknown> - Message: <Extra inputs are not permitted"),
         ({"name": "x", "avatar": "a" * 65536}, "String should have at most 65535 characters"),
         ({"name": "x", "avatar": "data:image/png;base64"}, "Missing MIME prefix. Expected format: data:<mime>;base64,<data>"),
         ({"name": "x", "avatar": "image/png;base64,abc"}, "Invalid MIME prefix format. Must start with 'data:'"),
@@ -303,7 +303,7 @@ def test_create_rejects_bad_field(auth_client, body, message):
         ({"graphrag": {"batch_chunk_token_size": 100}}, "Input should be greater than or equal to 512"),
         ({"parent_child": {"children_delimiter": ""}}, "String should have at least 1 character"),
         ({"table_column_mode": "both"}, "Input should be 'auto' or 'manual'"),
-        ({"unknown_key": 1}, "Field: parser_config.unknown_key - Message: Extra inputs are not permitted"),
+        ({"unknown_key": 1}, "Field: <parser_config.unknown_key> - Message: <Extra inputs are not permitted"),
         ({"delimiter": "a" * 70000}, "Parser config exceeds size limit (max 65,535 characters). Current size:"),
     ],
 )

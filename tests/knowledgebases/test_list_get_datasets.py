@@ -141,16 +141,16 @@ def test_list_id_and_ids_together(auth_client, create_dataset):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"page": 0}, "Field: page - Message: Input should be greater than or equal to 1"),
+        ({"page": 0}, "Field: <page> - Message: <Input should be greater than or equal to 1"),
         ({"page": "a"}, "Input should be a valid integer, unable to parse string as an integer"),
-        ({"page_size": 0}, "Field: page_size - Message: Input should be greater than or equal to 1"),
+        ({"page_size": 0}, "Field: <page_size> - Message: <Input should be greater than or equal to 1"),
         ({"page_size": 101}, "Input should be less than or equal to 100"),
         ({"orderby": "name"}, "Input should be 'create_time' or 'update_time'"),
         ({"desc": "maybe"}, "Input should be a valid boolean, unable to interpret input"),
         ({"id": ""}, "Invalid UUID format"),
         ({"id": "not-a-uuid"}, "Invalid UUID format"),
         ({"ids": "bad"}, "Invalid UUID format"),
-        ({"unknown": "1"}, "Field: unknown - Message: Extra inputs are not permitted"),
+        ({"unknown": "1"}, "Field: <unknown> - Message: <Extra inputs are not permitted"),
         ({"ext": "{bad"}, "ext must be a JSON object"),
     ],
 )

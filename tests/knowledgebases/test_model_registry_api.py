@@ -122,7 +122,7 @@ def test_add_instance_rules(auth_client):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({}, "Field: instance_name - Message: Field required"),
+        ({}, "Field: <instance_name> - Message: <Field required"),
         ({"instance_name": "x", "model_info": [{"model_type": ["video"], "model_name": "m"}]}, "model_info.0.model_type"),
         ({"instance_name": "x", "model_info": [{"model_type": "chat", "model_name": ""}]}, "String should have at least 1 character"),
     ],
@@ -186,7 +186,7 @@ def test_default_embedding_model_of_new_tenant(auth_client):
 @pytest.mark.parametrize(
     ("body", "code", "message"),
     [
-        ({"model_name": "x"}, 101, "Field: model_type - Message: Field required"),
+        ({"model_name": "x"}, 101, "Field: <model_type> - Message: <Field required"),
         ({"model_type": "chat"}, 101, "Give model_id, or model_provider and model_name"),
         ({"model_type": "chat", "model_provider": "Builtin", "model_name": "nope"}, 102, "Model nope@Builtin not found for model chat"),
     ],

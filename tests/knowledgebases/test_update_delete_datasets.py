@@ -282,7 +282,7 @@ def test_delete_rejects_duplicate_ids(auth_client, create_dataset):
     payload = delete(auth_client, {"ids": [dataset["id"], dataset["id"]]})
 
     assert payload["code"] == 101
-    assert f"Field: ids - Message: Duplicate ids: '{dataset['id']}'" in payload["message"]
+    assert f"Field: <ids> - Message: <Duplicate ids: '{dataset['id']}'" in payload["message"]
     assert Dataset.objects.count() == 1
 
 
