@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import APIToken
 from knowledgebases import services as dataset_services
+from documents.models import Document
 from knowledgebases.models import Dataset, ModelProvider, ProviderInstance, TenantModel
 
 API_PREFIX = "api/v1/"
@@ -39,6 +40,7 @@ class Row:
 
 
 LACKS_PERMISSION = "User '{tenant_a}' lacks permission for dataset '{dataset_id}'"
+NOT_OWN_DATASET = "You don't own the dataset {dataset_id}. "
 
 # One row per named id-bearing route: the calls tenant A makes on tenant B's ids.
 ROWS: dict[str, Row] = {
@@ -46,6 +48,20 @@ ROWS: dict[str, Row] = {
         calls=(
             Call("get", message=LACKS_PERMISSION),
             Call("put", {"name": "taken over"}, message=LACKS_PERMISSION),
+        )
+    ),
+    "dataset-documents": Row(
+        calls=(
+            Call("post", expected_code=109, message="no authorization"),
+            Call("get", message=NOT_OWN_DATASET),
+            Call("delete", {"delete_all": True}, message=NOT_OWN_DATASET),
+        )
+    ),
+    "dataset-document": Row(
+        calls=(
+            Call("get", message="document not found"),
+            Call("patch", {"name": "taken over.txt"}, message="you don't own the dataset"),
+            Call("put", {"name": "taken over.txt"}, message="you don't own the dataset"),
         )
     ),
     # RAGFlow returns success when a revoked key is unknown, so the test checks that B's key survives.
@@ -67,15 +83,19 @@ def _tenant_b_objects(owner) -> dict:
     """Create tenant B's objects and return them keyed by the URL group names that address them."""
     _, key = account_services.create_api_key(tenant_id=owner.id, created_by=owner)
     dataset = dataset_services.create_dataset(tenant_id=owner.id, user=owner, name="tenant B data", permission="team")
+    document = Document.objects.create(
+        dataset=dataset, created_by=owner, name="tenant B.txt", type="doc", suffix="txt", chunk_method="naive"
+    )
     dataset_services.add_provider(tenant_id=owner.id, provider_name="ZHIPU-AI")
     dataset_services.add_provider_instance(tenant_id=owner.id, provider_name="ZHIPU-AI", instance_name="CI", api_key="b-key")
-    return {"dataset_id": dataset.pk, "token": key, "provider_name": "ZHIPU-AI"}
+    return {"dataset_id": dataset.pk, "document_id": document.pk, "token": key, "provider_name": "ZHIPU-AI"}
 
 
 def _snapshot(tenant_id: str) -> dict:
     """Return every row of tenant B that an API request could change."""
     return {
         "datasets": list(Dataset.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
+        "documents": list(Document.objects.filter(dataset__tenant_id=tenant_id).order_by("pk").values()),
         "providers": list(ModelProvider.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
         "instances": list(ProviderInstance.objects.filter(provider__tenant_id=tenant_id).order_by("pk").values()),
         "models": list(TenantModel.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
