@@ -1,10 +1,14 @@
 """Documents: files uploaded into a dataset, with their parsing state."""
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from pgvector.django import VectorField
 
 from documents.choices import DocumentStatus, DocumentType, RunStatus
 from documents.querysets import DocumentQuerySet
-from ragflow_site.models import TimestampedModel, new_id
+from ragflow_site.models import TimestampedModel, new_id, now_ms
 
 # RAGFlow's limit on document names, in UTF-8 bytes.
 NAME_MAX_BYTES = 255
@@ -60,3 +64,51 @@ class Document(TimestampedModel):
 
     def __str__(self):
         return self.name
+
+
+class Chunk(models.Model):
+    """A piece of a document's text, indexed for full-text and vector search.
+
+    ``embedding`` has no fixed dimension because datasets may use different embedding models;
+    ``embedding_dimension`` stores its size, and each size in use has its own partial HNSW index
+    over ``embedding::vector(<size>)`` (see ``documents.chunk_store``).
+    """
+
+    # 16 hex characters, as RAGFlow's chunk ids.
+    id = models.CharField(primary_key=True, max_length=32)
+    dataset = models.ForeignKey("knowledgebases.Dataset", on_delete=models.CASCADE, related_name="chunks")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    # The parse task that produced the chunk; null for chunks added through the API.
+    task = models.ForeignKey("tasks.Task", on_delete=models.SET_NULL, null=True, blank=True, related_name="chunks")
+    # Reading order within the document.
+    position = models.BigIntegerField(default=0)
+    content = models.TextField()
+    # ``content`` after CJK segmentation (documents.fulltext.analyze), the input of ``search_vector``.
+    content_tokens = models.TextField(blank=True, default="")
+    search_vector = SearchVectorField(null=True)
+    embedding = VectorField(null=True, blank=True)
+    embedding_dimension = models.SmallIntegerField(null=True, blank=True)
+    token_count = models.IntegerField(default=0)
+    page_numbers = ArrayField(models.IntegerField(), default=list, blank=True)
+    positions = models.JSONField(default=list, blank=True)
+    important_keywords = ArrayField(models.TextField(), default=list, blank=True)
+    questions = ArrayField(models.TextField(), default=list, blank=True)
+    tags = ArrayField(models.TextField(), default=list, blank=True)
+    # "text", "table" or "image", as RAGFlow's doc_type_kwd.
+    doc_type = models.CharField(max_length=16, default="text")
+    # Empty for parsed text; "raptor" or "graph" for derived rows stored beside them.
+    kind = models.CharField(max_length=16, blank=True, default="")
+    available = models.BooleanField(default=True)
+    create_time = models.BigIntegerField(default=now_ms)
+    create_date = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["document", "position"]),
+            models.Index(fields=["dataset", "available"]),
+            models.Index(fields=["task"]),
+            GinIndex(fields=["search_vector"], name="documents_chunk_search_gin"),
+        ]
+
+    def __str__(self):
+        return f"chunk {self.id} of {self.document_id}"

@@ -1,0 +1,13 @@
+"""Reads of task rows."""
+
+from django.db import models
+
+
+class TaskQuerySet(models.QuerySet):
+    def unfinished(self):
+        from tasks.choices import TaskStatus
+
+        return self.filter(status__in=TaskStatus.unfinished())
+
+    def for_documents(self, document_ids):
+        return self.filter(document_id__in=document_ids)
