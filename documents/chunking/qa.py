@@ -1,0 +1,69 @@
+"""The qa method: question/answer pairs from rows, TAB-separated lines or headings."""
+
+from documents.chunking.chunk import Chunk, ChunkConfig
+from documents.chunking.tokens import TokenCounter
+from documents.parsers.document import Block, BlockKind, ParsedDocument
+
+
+def chunk_qa(parsed: ParsedDocument, config: ChunkConfig, counter: TokenCounter) -> list[Chunk]:
+    """Return one chunk per pair, found in this order of preference.
+
+    Spreadsheet and CSV rows give the first two non-empty cells; text lines with a TAB give the
+    text before and after the first TAB; otherwise each heading is a question and the text up to
+    the next heading its answer.
+    """
+    pairs: list[tuple[str, str, Block]] = []
+    rows = [block for block in parsed.blocks if block.kind == BlockKind.ROW]
+    if rows:
+        for block in rows:
+            cells = [value.strip() for value in block.values or [] if value.strip()]
+            if len(cells) >= 2:
+                pairs.append((cells[0], " ".join(cells[1:]) if len(cells) > 2 else cells[1], block))
+    elif any("\t" in block.text for block in parsed.blocks if block.kind == BlockKind.TEXT):
+        pairs = _tab_pairs(parsed.blocks)
+    else:
+        pairs = _heading_pairs(parsed.blocks)
+    return [_pair_chunk(question, answer, block, counter) for question, answer, block in pairs]
+
+
+def _tab_pairs(blocks: list[Block]) -> list[tuple[str, str, Block]]:
+    pairs = []
+    for block in blocks:
+        for line in block.text.split("\n"):
+            question, tab, answer = line.partition("\t")
+            if tab and question.strip() and answer.strip():
+                pairs.append((question.strip(), answer.strip(), block))
+            elif pairs and line.strip():
+                # A line without a TAB continues the previous answer.
+                question, answer, origin = pairs[-1]
+                pairs[-1] = (question, f"{answer}\n{line.strip()}", origin)
+    return pairs
+
+
+def _heading_pairs(blocks: list[Block]) -> list[tuple[str, str, Block]]:
+    pairs = []
+    question: Block | None = None
+    answer: list[str] = []
+    for block in blocks:
+        if block.kind == BlockKind.HEADING:
+            if question is not None and answer:
+                pairs.append((question.text, "\n".join(answer), question))
+            question, answer = block, []
+        elif question is not None and block.text.strip():
+            answer.append(block.text.strip())
+    if question is not None and answer:
+        pairs.append((question.text, "\n".join(answer), question))
+    return pairs
+
+
+def _pair_chunk(question: str, answer: str, block: Block, counter: TokenCounter) -> Chunk:
+    content = f"Question: {question}\nAnswer: {answer}"
+    return Chunk(
+        content=content,
+        token_count=counter.count(content),
+        page_numbers=[block.page] if block.page is not None else [],
+        positions=list(block.positions),
+        heading_path=block.heading_path,
+        question=question,
+        answer=answer,
+    )
