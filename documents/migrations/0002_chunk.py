@@ -13,6 +13,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ('documents', '0001_initial'),
         ('knowledgebases', '0002_model_registry'),
+        # The embedding column needs pgvector's ``vector`` type, created by this migration.
+        ('ragflow_site', '0001_vector_extension'),
     ]
 
     operations = [
