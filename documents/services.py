@@ -206,6 +206,7 @@ def create_empty_document(*, dataset_id: str, name, user, tenant_id: str) -> Doc
 
 
 def _model_or_none(app_label: str, model_name: str):
+    """Return a model by name, or None when its app does not define it (keeps the apps decoupled)."""
     try:
         return apps.get_model(app_label, model_name)
     except LookupError:
@@ -221,21 +222,25 @@ def _delete_rows_of_documents(app_label: str, model_name: str, document_ids: lis
 
 
 def delete_chunks_of_documents(document_ids: list[str]) -> int:
-    """Delete the chunks of the documents; return how many were deleted.
-
-    NOTE: chunks are not stored yet. Once the documents app defines a ``Chunk`` model with a
-    ``document`` foreign key, this deletes its rows with no change here.
-    """
+    """Delete the chunks of the documents; return how many were deleted."""
     return _delete_rows_of_documents("documents", "Chunk", document_ids)
 
 
 def delete_tasks_of_documents(document_ids: list[str]) -> int:
     """Delete the task rows of the documents; return how many were deleted.
 
-    NOTE: the tasks app has no ``Task`` model yet. Once it has one with a ``document`` foreign key,
-    this deletes its rows. Cancelling a running job in the queue is the tasks app's part.
+    NOTE: a job already running for a deleted task is not signalled here; cancelling it is the
+    tasks app's part, and the worker finds its task row gone.
     """
     return _delete_rows_of_documents("tasks", "Task", document_ids)
+
+
+def set_chunks_available(document_ids: list[str], available: bool) -> int:
+    """Include (True) or exclude (False) the documents' chunks in retrieval; return how many changed."""
+    chunk_model = _model_or_none("documents", "Chunk")
+    if chunk_model is None or not document_ids:
+        return 0
+    return chunk_model.objects.filter(document_id__in=document_ids).update(available=available)
 
 
 def _release_counters(documents: list[Document]) -> None:
@@ -354,6 +359,8 @@ def update_document(*, document: Document, changes: DocumentChanges) -> Document
             )
         if update_fields:
             document.save(update_fields=update_fields)
+        if changes.enabled is not None:
+            set_chunks_available([document.id], bool(changes.enabled))
         if needs_reset and _is_parsed(document):
             reset_documents_for_reparse([document])
 

@@ -1,4 +1,4 @@
-"""Where document files live in the default storage, and their removal."""
+"""Storage keys of document files in the default storage, and removal of those files."""
 
 import logging
 

@@ -196,8 +196,8 @@ def _matches_exact(meta: dict, metadata: dict) -> bool:
 def _metadata_matches(queryset, query: DocumentListQuery):
     """Narrow ``queryset`` to documents whose metadata meets the query's conditions.
 
-    NOTE: the conditions are evaluated in Python over the dataset's documents that have metadata,
-    which reads one row per such document; a dataset with very many of them needs this in SQL.
+    NOTE: the conditions are evaluated in Python, reading one row per document with metadata.
+    A dataset with very many such documents needs this moved into SQL.
     """
     conditions = query.metadata_condition.get("conditions") or []
     logic = str(query.metadata_condition.get("logic", "and")).lower()

@@ -8,15 +8,15 @@ from pydantic_core import PydanticCustomError
 from documents.choices import RunStatus
 from documents.models import Document
 from documents.services import DocumentChanges
+from knowledgebases.parser_config import ParserConfig
 from ragflow_site.api.formatting import rfc1123
+from ragflow_site.api.validation import format_validation_error
 from ragflow_site.exceptions import DataError
 
 # Chunk methods a client may set on a document (RAGFlow v0.27's update model).
 UPDATABLE_CHUNK_METHODS = frozenset(
     "naive manual qa table paper book laws presentation picture one knowledge_graph email tag".split()
 )
-# RAGFlow cuts the offending input to this many characters in validation messages.
-ERROR_VALUE_MAX_CHARS = 128
 THUMBNAIL_URL_PREFIX = "/api/v1/documents/images/"
 DATA_URI_PREFIX = "data:"
 
@@ -57,7 +57,8 @@ class UpdateDocumentRequest(BaseModel):
     chunk_method: str | None = None
     pipeline_id: str | None = None
     enabled: Annotated[int, Field(ge=0, le=1)] | None = None
-    parser_config: dict | None = None
+    # Validated strictly, as in dataset requests, even though the rest of this body is lax.
+    parser_config: ParserConfig | None = None
     meta_fields: dict | None = None
     chunk_count: int | None = None
     token_count: int | None = None
@@ -83,17 +84,6 @@ class UpdateDocumentRequest(BaseModel):
         return value
 
 
-def _format_errors(error: ValidationError, prefix: str = "") -> str:
-    lines = []
-    for item in error.errors():
-        location = prefix + ".".join(str(part) for part in item["loc"])
-        value = str(item.get("input"))
-        if len(value) > ERROR_VALUE_MAX_CHARS:
-            value = value[: ERROR_VALUE_MAX_CHARS - 3] + "..."
-        lines.append(f"Field: <{location}> - Message: <{item['msg']}> - Value: <{value}>")
-    return "\n".join(lines)
-
-
 def reject_null_name(payload: dict) -> None:
     """RAGFlow checks ``"name": null`` before it looks at the dataset; keep that order."""
     if "name" in payload and payload["name"] is None:
@@ -102,19 +92,15 @@ def reject_null_name(payload: dict) -> None:
 
 def parse_document_changes(payload: dict) -> DocumentChanges:
     """Validate an update body; errors are DataError (code 102) as in RAGFlow's document update."""
-    from knowledgebases.parser_config import ParserConfig
-
     try:
         request = UpdateDocumentRequest.model_validate(payload)
     except ValidationError as error:
-        raise DataError(_format_errors(error)) from None
+        raise DataError(format_validation_error(error)) from None
 
     parser_config = None
     if request.parser_config is not None:
-        try:
-            parser_config = ParserConfig.model_validate(request.parser_config).model_dump(exclude_unset=True)
-        except ValidationError as error:
-            raise DataError(_format_errors(error, prefix="parser_config.")) from None
+        # Only the keys the client sent are merged into the document's configuration.
+        parser_config = request.parser_config.model_dump(exclude_unset=True)
 
     return DocumentChanges(
         name=request.name,
@@ -127,7 +113,7 @@ def parse_document_changes(payload: dict) -> DocumentChanges:
 
 
 def uploaded_document_data(document: Document) -> dict:
-    """The upload response item: the fields written at upload, with ``run`` as a name."""
+    """Return the upload response item: the fields written at upload, with ``run`` as a name."""
     return {
         "id": document.id,
         "dataset_id": document.dataset_id,
@@ -148,7 +134,7 @@ def uploaded_document_data(document: Document) -> dict:
 
 
 def raw_uploaded_document_data(document: Document) -> dict:
-    """The upload response item with RAGFlow's column names (``return_raw_files=true``)."""
+    """Return the upload response item with RAGFlow's column names (``return_raw_files=true``)."""
     data = uploaded_document_data(document)
     data["kb_id"] = data.pop("dataset_id")
     data["parser_id"] = data.pop("chunk_method")
@@ -157,7 +143,7 @@ def raw_uploaded_document_data(document: Document) -> dict:
 
 
 def document_data(document: Document) -> dict:
-    """A document as the get, update and list responses show it."""
+    """Return a document as the update response and the list show it."""
     return {
         "id": document.id,
         "dataset_id": document.dataset_id,
@@ -190,7 +176,7 @@ def document_data(document: Document) -> dict:
 
 
 def listed_document_data(document: Document) -> dict:
-    """A document in the list response: with the creator's nickname and a thumbnail URL."""
+    """Return a document as the list shows it, with the creator's nickname and a thumbnail URL."""
     data = document_data(document)
     data["pipeline_name"] = None
     data["nickname"] = document.created_by.nickname

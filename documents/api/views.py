@@ -59,7 +59,7 @@ def _upload_parser_config_overrides(raw: str | None) -> dict | None:
 
 
 def upload_response(request, outcome: services.UploadOutcome) -> Response:
-    """The upload envelope: every file stored, or some stored with the errors of the others."""
+    """Build the upload envelope: every file stored, or some stored with the errors of the others."""
     raw = (request.query_params.get("return_raw_files") or "").lower() == "true"
     to_data = serializers.raw_uploaded_document_data if raw else serializers.uploaded_document_data
     data = [to_data(document) for document in outcome.documents]
