@@ -229,8 +229,8 @@ def delete_chunks_of_documents(document_ids: list[str]) -> int:
 def delete_tasks_of_documents(document_ids: list[str]) -> int:
     """Delete the task rows of the documents; return how many were deleted.
 
-    NOTE: a job already running for a deleted task is not signalled here; cancelling it is the
-    tasks app's part, and the worker finds its task row gone.
+    NOTE: a job that is already running for a deleted task is not signalled here. Cancelling it
+    is the tasks app's part, and the worker then finds its task row gone.
     """
     return _delete_rows_of_documents("tasks", "Task", document_ids)
 
