@@ -98,6 +98,7 @@ for _suffix in TEXT_SUFFIXES:
 for _suffix in IMAGE_SUFFIXES:
     _PARSERS[_suffix] = (parse_image, frozenset({"png", "jpeg", "gif", "tiff", "bmp", "webp"}))
 
+_ZIP_SUFFIXES = frozenset({"docx", "xlsx", "xlsm", "pptx", "epub"})
 _ROW_FORMATS = frozenset({"csv", "tsv", "xlsx", "xlsm", "xls"})
 
 
@@ -199,6 +200,17 @@ def _check_kind(filename, suffix, kind, kinds, parser, data):
     if kind == "encrypted_ooxml":
         raise EncryptedDocumentError(
             f"The file {filename!r} is protected with a password; remove the password and upload it again."
+        )
+    if kind == "broken_zip" and suffix in _ZIP_SUFFIXES:
+        if b"PK\x05\x06" not in data[-65536:]:
+            # The end-of-central-directory record closes every ZIP file; without it the file was cut.
+            raise TruncatedDocumentError(
+                f"The file {filename!r} is incomplete: it ends before its last section. "
+                "Upload the complete file again."
+            )
+        raise CorruptDocumentError(
+            f"The file {filename!r} is damaged: its ZIP container cannot be read. "
+            "Open and save it again, then upload it again."
         )
     if kind == "cfb" and suffix in ("doc", "xls", "ppt"):
         raise CorruptDocumentError(

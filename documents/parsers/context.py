@@ -52,6 +52,6 @@ class ParseContext:
 
     def page_window(self, total: int) -> range:
         """Return the 0-based page or row indexes of ``total`` that this call covers."""
-        start = max(0, self.from_page)
+        start = min(max(0, self.from_page), total)
         stop = total if self.to_page is None else max(start, min(total, self.to_page))
-        return range(min(start, total), stop)
+        return range(start, stop)

@@ -149,8 +149,11 @@ def _page_lines(page, page_number: int) -> list[_Line]:
     items: list[list[dict]] = raw_lines
     table_lines = []
     for table in tables:
-        rows = [[" ".join((cell or "").split()) for cell in row] for row in table.extract()]
-        rows = [row for row in rows if any(row)]
+        rows = []
+        for raw_row in table.extract():
+            for row in _split_stacked_row([cell or "" for cell in raw_row]):
+                if any(row):
+                    rows.append(row)
         if rows:
             x0, top, x1, bottom = table.bbox
             table_lines.append(
@@ -187,6 +190,24 @@ def _page_lines(page, page_number: int) -> list[_Line]:
         if right_words:
             right.append(_make_line(right_words, page_number))
     return ordered + left + right
+
+
+def _split_stacked_row(cells: list[str]) -> list[list[str]]:
+    """Split a table row whose cells all hold the same number of lines into one row per line.
+
+    Tables that rule only every few rows come out of pdfplumber with several data rows stacked
+    in one cell row; equal line counts in every non-empty cell show that they are separate rows.
+    """
+    lines = [cell.split("\n") for cell in cells]
+    filled = [len(cell_lines) for cell, cell_lines in zip(cells, lines) if cell.strip()]
+    counts = set(filled)
+    if len(filled) < 2 or len(counts) != 1 or counts == {1}:
+        return [[" ".join(cell.split()) for cell in cells]]
+    count = counts.pop()
+    return [
+        [" ".join(cell_lines[index].split()) if cell.strip() else "" for cell, cell_lines in zip(cells, lines)]
+        for index in range(count)
+    ]
 
 
 def _inside(word: dict, box: tuple) -> bool:

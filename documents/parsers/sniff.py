@@ -30,6 +30,7 @@ KIND_NAMES = {
     "pptx": "a PowerPoint presentation (.pptx)",
     "epub": "an EPUB book",
     "zip": "a ZIP archive",
+    "broken_zip": "a damaged ZIP archive",
     "doc": "a Word 97-2003 document (.doc)",
     "xls": "an Excel 97-2003 workbook (.xls)",
     "ppt": "a PowerPoint 97-2003 presentation (.ppt)",
@@ -72,7 +73,7 @@ def _zip_kind(data: bytes) -> str:
             if "mimetype" in names and archive.read("mimetype").strip() == b"application/epub+zip":
                 return "epub"
     except (zipfile.BadZipFile, OSError, KeyError, ValueError):
-        return "zip"
+        return "broken_zip"
     if "word/document.xml" in names:
         return "docx"
     if "xl/workbook.xml" in names:
