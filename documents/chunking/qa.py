@@ -8,17 +8,23 @@ from documents.parsers.document import Block, BlockKind, ParsedDocument
 def chunk_qa(parsed: ParsedDocument, config: ChunkConfig, counter: TokenCounter) -> list[Chunk]:
     """Return one chunk per pair, found in this order of preference.
 
-    Spreadsheet and CSV rows give the first two non-empty cells; text lines with a TAB give the
-    text before and after the first TAB; otherwise each heading is a question and the text up to
-    the next heading its answer.
+    Spreadsheet and CSV rows (or, in documents without headings, table rows below the header
+    row) give the first non-empty cell as the question and the other cells as the answer; text
+    lines with a TAB give the text before and after the first TAB; otherwise each heading is a
+    question and the text up to the next heading its answer.
     """
     pairs: list[tuple[str, str, Block]] = []
-    rows = [block for block in parsed.blocks if block.kind == BlockKind.ROW]
+    rows = [(block.values or [], block) for block in parsed.blocks if block.kind == BlockKind.ROW]
+    if not rows and not any(block.kind == BlockKind.HEADING for block in parsed.blocks):
+        # Tables of other documents: every row after the header row.
+        for block in parsed.blocks:
+            if block.kind == BlockKind.TABLE and block.rows:
+                rows.extend((cells, block) for cells in block.rows[1:])
     if rows:
-        for block in rows:
-            cells = [value.strip() for value in block.values or [] if value.strip()]
+        for values, block in rows:
+            cells = [value.strip() for value in values if value.strip()]
             if len(cells) >= 2:
-                pairs.append((cells[0], " ".join(cells[1:]) if len(cells) > 2 else cells[1], block))
+                pairs.append((cells[0], " ".join(cells[1:]), block))
     elif any("\t" in block.text for block in parsed.blocks if block.kind == BlockKind.TEXT):
         pairs = _tab_pairs(parsed.blocks)
     else:

@@ -75,8 +75,9 @@ def _match_heading(line: str, patterns, numbered: bool, split_line: bool) -> tup
     for level, pattern in patterns:
         match = pattern.match(line)
         if match:
-            rest = line[match.end() :].strip(" \t:：.、")
-            if split_line and rest and len(rest) > NUMBERED_HEADING_MAX_CHARS:
+            rest = line[match.end() :].lstrip(" \t:：.、")
+            # Only the innermost level (articles) carries body text on its heading line.
+            if split_line and rest and level == patterns[-1][0]:
                 return level, match.group(1).strip(), rest
             return level, line, ""
     if numbered:
@@ -126,12 +127,18 @@ def chunk_sections(
     pending_parent: tuple[str, ...] | None = None
     limit = config.chunk_token_num
 
-    for section in split_sections(blocks):
+    sections = split_sections(blocks)
+    for index, section in enumerate(sections):
+        following = sections[index + 1] if index + 1 < len(sections) else None
+        has_body = any(block.kind != BlockKind.HEADING for block in section.blocks)
+        if not has_body and following and following.heading_path[: len(section.heading_path)] == section.heading_path:
+            # A heading directly followed by its first subsection: its title opens that
+            # subsection's chunk through the heading path, so it needs no chunk of its own.
+            continue
         units: list[Unit] = []
         for block in section.blocks:
             units.extend(block_units(block, config, counter))
-        body = [unit for unit in units if not unit.is_heading]
-        if not body and not units:
+        if not units:
             continue
         for unit in units:
             if not unit.is_heading:

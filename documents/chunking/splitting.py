@@ -29,12 +29,17 @@ class Unit:
 
 
 def split_by_delimiters(text: str, delimiters: tuple[str, ...]) -> list[str]:
-    """Split text after each delimiter, keeping punctuation delimiters with the text before them."""
+    """Split text at each delimiter.
+
+    Single punctuation characters ("!", "。") stay at the end of the text before them, because
+    they end a sentence; whitespace and multi-character delimiters ("##") are markers and dropped.
+    """
     pattern = "|".join(re.escape(delimiter) for delimiter in delimiters)
     pieces = []
     start = 0
     for match in re.finditer(pattern, text):
-        end = match.end() if match.group().strip() else match.start()
+        keep = len(match.group()) == 1 and match.group().strip()
+        end = match.end() if keep else match.start()
         pieces.append(text[start:end])
         start = match.end()
     pieces.append(text[start:])

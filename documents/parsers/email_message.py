@@ -5,11 +5,10 @@ import logging
 from email import policy
 from email.message import EmailMessage
 
-from bs4 import BeautifulSoup
 
 from documents.parsers.context import ParseContext
 from documents.parsers.document import Block, BlockKind, ParsedDocument
-from documents.parsers.markup import html_blocks
+from documents.parsers.markup import html_blocks, make_soup
 from documents.parsers.text import split_paragraphs
 
 logger = logging.getLogger(__name__)
@@ -72,5 +71,5 @@ def _body_blocks(message: EmailMessage, filename: str) -> list[Block]:
     if not isinstance(content, str):
         return []
     if body.get_content_type() == "text/html":
-        return html_blocks(BeautifulSoup(content, "lxml"))
+        return html_blocks(make_soup(content))
     return [Block(BlockKind.TEXT, paragraph) for paragraph in split_paragraphs(content.replace("\r\n", "\n"))]

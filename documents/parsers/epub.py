@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from documents.parsers.context import ParseContext
 from documents.parsers.document import ParsedDocument
 from documents.parsers.errors import CorruptDocumentError, DocumentTooLargeError, EncryptedDocumentError
-from documents.parsers.markup import html_blocks
+from documents.parsers.markup import html_blocks, make_soup
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def parse_epub(context: ParseContext) -> ParsedDocument:
             except (KeyError, zipfile.BadZipFile, OSError) as error:
                 logger.warning("EPUB part %s of %s unreadable: %s", name, context.filename, error)
                 continue
-            for block in html_blocks(BeautifulSoup(markup, "lxml")):
+            for block in html_blocks(make_soup(markup)):
                 block.page = number
                 parsed.blocks.append(block)
             context.progress(number / max(1, len(parts)), f"Part {number} of {len(parts)} read.")

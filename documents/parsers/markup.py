@@ -10,9 +10,6 @@ from documents.parsers.document import Block, BlockKind, ParsedDocument
 
 logger = logging.getLogger(__name__)
 
-# XHTML (EPUB parts, some saved pages) goes through the HTML parser on purpose: it tolerates the
-# HTML entities and broken markup that an XML parser rejects.
-warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
 
 # Elements whose text is never content a reader sees.
 _INVISIBLE = ("script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object")
@@ -26,13 +23,24 @@ _BLOCKS = frozenset(
 
 def parse_html(context: ParseContext) -> ParsedDocument:
     parsed = ParsedDocument(context.filename, "html")
-    soup = BeautifulSoup(context.data, "lxml")
+    soup = make_soup(context.data)
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     if title:
         parsed.metadata["title"] = title
     parsed.blocks = html_blocks(soup)
     context.progress(1.0, "HTML read.")
     return parsed
+
+
+def make_soup(markup: bytes | str) -> BeautifulSoup:
+    """Parse HTML or XHTML with lxml's HTML parser.
+
+    XHTML (EPUB parts, some saved pages) goes through the HTML parser on purpose: it tolerates
+    the HTML entities and broken markup that an XML parser rejects.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(markup, "lxml")
 
 
 def html_blocks(soup: BeautifulSoup | Tag) -> list[Block]:
