@@ -11,7 +11,7 @@ MAX_CHUNK_TOKENS = 2048
 
 
 class ChunkingError(ValueError):
-    """The chunk method cannot be applied to this document; the message says why and what to do."""
+    """The chunk method cannot be applied to this document; the message gives the reason and the fix."""
 
 
 class UnknownChunkMethodError(ChunkingError):
@@ -23,7 +23,7 @@ class Chunk:
     """One retrievable piece of a document.
 
     ``page_numbers`` are 1-based pages, slides or EPUB parts, empty where the format has none.
-    ``positions`` holds ``[page, x0, x1, top, bottom]`` boxes (PDF points, or pixels for images).
+    ``positions`` contains ``[page, x0, x1, top, bottom]`` boxes (PDF points, or pixels for images).
     ``heading_path`` lists the enclosing headings, outermost first. ``doc_type`` is "text" or
     "table", as RAGFlow's doc_type_kwd. ``question`` and ``answer`` are set by the qa method only.
     """

@@ -1,4 +1,4 @@
-"""The paper method: the abstract as its own chunk, then one or more chunks per section."""
+"""The paper method: the abstract in a chunk of its own, then one or more chunks per section."""
 
 import re
 
@@ -22,8 +22,8 @@ def chunk_paper(parsed: ParsedDocument, config: ChunkConfig, counter: TokenCount
     if abstract_index is None:
         return chunk_sections(blocks, config, counter, merge_small=False)
 
-    # The abstract is the "Abstract" block plus the text blocks after it up to the next heading;
-    # it is kept in one chunk when it fits, because retrieval often matches a paper by it.
+    # The abstract is the "Abstract" block plus the text blocks after it up to the next heading.
+    # It gets chunks of its own, because retrieval often matches a paper by its abstract.
     end = abstract_index + 1
     while end < len(blocks) and blocks[end].kind == BlockKind.TEXT and blocks[abstract_index].kind == BlockKind.HEADING:
         end += 1

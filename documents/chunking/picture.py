@@ -7,5 +7,5 @@ from documents.parsers.document import ParsedDocument
 
 
 def chunk_picture(parsed: ParsedDocument, config: ChunkConfig, counter: TokenCounter) -> list[Chunk]:
-    """Return no chunks when OCR found no text or was unavailable; parsed.notices says which."""
+    """Return no chunks when OCR found no text or was unavailable; parsed.notices tells which."""
     return pack(document_units(parsed.blocks, config, counter), config.chunk_token_num, counter)

@@ -8,10 +8,10 @@ from documents.parsers.document import Block, BlockKind, ParsedDocument
 def chunk_qa(parsed: ParsedDocument, config: ChunkConfig, counter: TokenCounter) -> list[Chunk]:
     """Return one chunk per pair, found in this order of preference.
 
-    Spreadsheet and CSV rows (or, in documents without headings, table rows below the header
-    row) give the first non-empty cell as the question and the other cells as the answer; text
-    lines with a TAB give the text before and after the first TAB; otherwise each heading is a
-    question and the text up to the next heading its answer.
+    Spreadsheet and CSV rows give the first non-empty cell as the question and the other cells
+    as the answer. Documents without headings use their table rows below the header row the
+    same way. Text lines with a TAB give the text before and after the first TAB. Otherwise each
+    heading is a question and the text up to the next heading is its answer.
     """
     pairs: list[tuple[str, str, Block]] = []
     rows = [(block.values or [], block) for block in parsed.blocks if block.kind == BlockKind.ROW]

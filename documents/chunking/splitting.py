@@ -32,7 +32,8 @@ def split_by_delimiters(text: str, delimiters: tuple[str, ...]) -> list[str]:
     """Split text at each delimiter.
 
     Single punctuation characters ("!", "。") stay at the end of the text before them, because
-    they end a sentence; whitespace and multi-character delimiters ("##") are markers and dropped.
+    they end a sentence. Whitespace and multi-character delimiters ("##") are markers and are
+    dropped.
     """
     pattern = "|".join(re.escape(delimiter) for delimiter in delimiters)
     pieces = []

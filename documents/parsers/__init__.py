@@ -8,8 +8,8 @@ Entry points:
   for splitting a file into page-range or row-range tasks, and None for other formats.
 
 ``from_page`` and ``to_page`` are 0-based and ``to_page`` is exclusive (None, or any value past the
-end, reads to the end). They select PDF pages, or data rows of CSV and spreadsheet files counted
-across all sheets without header rows; every other format is always parsed whole. Cancellation
+end, reads to the end). They select PDF pages, or data rows of CSV and spreadsheet files, counted
+across all sheets without header rows. Every other format is always parsed whole. Cancellation
 works through ``cancel``, a callable that raises its own exception when the task was cancelled;
 parsers call it between pages, sheets and row batches and let the exception propagate.
 """

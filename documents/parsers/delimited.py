@@ -29,8 +29,8 @@ def parse_delimited(context: ParseContext) -> ParsedDocument:
     delimiter = sniff_delimiter(text, default="\t" if context.suffix == "tsv" else ",")
     parsed.metadata["delimiter"] = delimiter
     rows = read_rows(text, delimiter)
-    # Rows past max_rows are counted but not stored; counting stops at ten times max_rows so an
-    # endless file still ends, which makes unit_count a lower bound for such files.
+    # Rows past max_rows are counted but not stored. Counting stops at ten times max_rows so
+    # that an endless file still ends, and for such files unit_count is a lower bound.
     parsed.unit_count = add_table_rows(parsed, context, limited(rows, context.max_rows * 10), None, 0)
     context.progress(1.0, "Rows read.")
     return parsed

@@ -36,8 +36,8 @@ class Block:
     """One unit of content in reading order.
 
     ``page`` is 1-based: the PDF page, the slide, or the EPUB part; it is None where the format has
-    no pages. ``positions`` holds ``[page, x0, x1, top, bottom]`` boxes in PDF points (1/72 inch)
-    from the top-left corner, only for PDF and OCR output. ``heading_path`` lists the headings that
+    no pages. ``positions`` contains ``[page, x0, x1, top, bottom]`` boxes from the top-left
+    corner, in PDF points (1/72 inch) for PDF pages and in pixels for OCR of images. ``heading_path`` lists the headings that
     enclose the block, outermost first, and excludes the block itself.
     """
 

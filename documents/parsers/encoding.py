@@ -73,8 +73,8 @@ def _detect(sample: bytes) -> str | None:
     """Return the detector's encoding, preferring cp1252 among candidates that score as well.
 
     For short Western European text several code pages decode every byte to a letter and score
-    the same (charset-normalizer 3.5 ranks cp1250 first for Portuguese Latin-1 text, turning "ã"
-    into "ă"), and cp1252 is by far the most common of them.
+    the same. charset-normalizer 3.5 ranks cp1250 first for Portuguese Latin-1 text, which turns
+    "ã" into "ă", while cp1252 is by far the most common of these code pages.
     """
     matches = list(from_bytes(sample))
     if not matches:

@@ -36,7 +36,7 @@ class EmptyDocumentError(DocumentParseError):
 
 
 class MislabelledDocumentError(DocumentParseError):
-    """The file's content is of another kind than its extension says."""
+    """The file's content does not match its extension."""
 
     code = "mislabelled"
 

@@ -16,8 +16,9 @@ logger = logging.getLogger(__name__)
 
 def parse_xls(context: ParseContext) -> ParsedDocument:
     try:
-        # formatting_info would give number formats but xlrd 2.0 rejects it for some files,
-        # so dates are recognised by cell type and numbers are shown in General format.
+        # NOTE: number formats need formatting_info=True, which is not enabled here, so numbers
+        # show in General format (no thousands separators or percent signs). Dates are still
+        # recognised by their cell type.
         book = xlrd.open_workbook(file_contents=context.data, on_demand=True)
     except xlrd.XLRDError as error:
         logger.warning("xlrd rejected %s: %s", context.filename, error)

@@ -198,8 +198,8 @@ def _slide_texts(stream: bytes) -> list[list[str]]:
     slides: list[list[str]] = []
     listed: list[list[str]] = []
     _walk_records(stream, 0, len(stream), 0, None, slides, listed)
-    # Text of placeholders lives in SlideListWithText and text of other shapes in the Slide
-    # records; both are kept, without repeating a string already taken from the list.
+    # Placeholder text is stored in SlideListWithText and the text of other shapes in the Slide
+    # records. Both are kept, without repeating a string already taken from the list.
     merged = []
     for index in range(max(len(slides), len(listed))):
         texts = list(listed[index]) if index < len(listed) else []

@@ -11,7 +11,7 @@ from documents.parsers.document import Block, BlockKind, ParsedDocument
 logger = logging.getLogger(__name__)
 
 
-# Elements whose text is never content a reader sees.
+# Elements whose text a browser does not display.
 _INVISIBLE = ("script", "style", "noscript", "template", "head", "svg", "canvas", "iframe", "object")
 _NAVIGATION = ("nav",)
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}

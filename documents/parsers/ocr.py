@@ -9,11 +9,12 @@ from PIL import Image
 
 logger = logging.getLogger(__name__)
 
-# Word confidence (0-100) below which Tesseract output is dropped as noise; illustrations and
+# Word confidence (0-100) below which Tesseract output is dropped as noise. Illustrations and
 # page borders produce words near 0, while real text in clean scans scores above 60.
 MIN_WORD_CONFIDENCE = 30
 # Images are enlarged to at least this width in pixels before recognition, because Tesseract
-# misses characters shorter than about 20 pixels and small images (e.g. 449x110) have such text.
+# recognises small print poorly. The value is an estimate that brings a 449x110 banner to
+# roughly the text height of a 300 dpi page.
 MIN_OCR_WIDTH = 1500
 
 

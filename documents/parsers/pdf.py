@@ -27,11 +27,11 @@ logger = logging.getLogger(__name__)
 # Words whose tops differ by at most this many points belong to one line (about a quarter of
 # a 12 pt line height, which absorbs superscripts and baseline jitter).
 LINE_TOLERANCE = 3.0
-# A horizontal gap narrower than this (points) is a space between words, not a column gutter;
-# inter-word gaps are 2-4 pt at body sizes and gutters are 10 pt or more.
+# A horizontal gap narrower than this (points) is a space between words, not a column gutter.
+# Inter-word gaps are 2-4 pt at body sizes, and gutters are 10 pt or more.
 GUTTER_MIN_WIDTH = 8.0
 # A page is read as two columns only if at most this share of its lines cross the gutter
-# (titles, full-width figures captions) and each side holds text on at least MIN_SIDE_SHARE.
+# (titles, full-width figure captions) and each side has text on at least MIN_SIDE_SHARE.
 GUTTER_MAX_CROSSING = 0.15
 MIN_SIDE_SHARE = 0.25
 # A line counts as a heading when its font is this much larger than the body font; 15 % separates
@@ -196,7 +196,7 @@ def _split_stacked_row(cells: list[str]) -> list[list[str]]:
     """Split a table row whose cells all hold the same number of lines into one row per line.
 
     Tables that rule only every few rows come out of pdfplumber with several data rows stacked
-    in one cell row; equal line counts in every non-empty cell show that they are separate rows.
+    in one cell row. Equal line counts in every non-empty cell show that they are separate rows.
     """
     lines = [cell.split("\n") for cell in cells]
     filled = [len(cell_lines) for cell, cell_lines in zip(cells, lines) if cell.strip()]

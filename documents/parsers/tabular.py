@@ -9,7 +9,7 @@ from documents.parsers.document import Block, BlockKind, NoticeCode, ParsedDocum
 
 # Rows examined to find the header row; titles and notes above a table rarely take more lines.
 HEADER_SCAN_ROWS = 20
-# A header row has at least this share of the widest row's non-empty cells; title lines above
+# A header row has at least this share of the widest row's non-empty cells. Title lines above
 # a table have one or two cells, while a header labels most columns.
 HEADER_WIDTH_SHARE = 0.6
 

@@ -18,8 +18,8 @@ from documents.parsers.tabular import grid_text
 
 logger = logging.getLogger(__name__)
 
-# Built-in heading style names; Word stores the English name even in localised installations,
-# but documents converted by other programs sometimes carry the Chinese name.
+# Built-in heading style names. Word stores them in English in every language version, but
+# documents converted by other programs may carry the Chinese name.
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*(\d)$", re.IGNORECASE)
 
 
