@@ -94,6 +94,10 @@ DATABASE_URL = env_str("DATABASE_URL") or embedded.ensure_postgres(VAR_DIR)
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60)),
 }
+# dj-database-url puts a socket directory given as ``?host=`` into OPTIONS; HOST is where Django
+# and other processes built from these settings look for it.
+if "host" in DATABASES["default"].get("OPTIONS", {}):
+    DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME") or "test_ragflow"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -117,6 +121,14 @@ RQ_DEFAULT_JOB_TIMEOUT = env_int("RQ_JOB_TIMEOUT", 3600)
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_DEFAULT_JOB_TIMEOUT},
 }
+# A running task stamps its row this often; the aggregator treats a task whose stamp is older than
+# the timeout as lost (its worker died) and retries or fails it.
+TASK_HEARTBEAT_SECONDS = env_int("TASK_HEARTBEAT_SECONDS", 5)
+TASK_HEARTBEAT_TIMEOUT_SECONDS = env_int("TASK_HEARTBEAT_TIMEOUT_SECONDS", 60)
+# Attempts per task before it fails for good: the first run plus two retries after transient errors.
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
+# Workers load the built-in embedding model before their first job.
+PRELOAD_EMBEDDING_MODEL = env_bool("PRELOAD_EMBEDDING_MODEL", True)
 
 # --- Files -----------------------------------------------------------------------------------------
 

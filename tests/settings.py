@@ -31,3 +31,7 @@ STORAGES = {
 
 # Fast hashing: the suite creates many users and the hash strength is not what it tests.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Short heartbeats so that tests which kill a worker see its task recovered within seconds.
+TASK_HEARTBEAT_SECONDS = 1
+TASK_HEARTBEAT_TIMEOUT_SECONDS = 6

@@ -17,6 +17,7 @@ from accounts import services as account_services
 from accounts.models import APIToken
 from knowledgebases import services as dataset_services
 from documents.models import Document
+from tasks.models import Task
 from knowledgebases.models import Dataset, ModelProvider, ProviderInstance, TenantModel
 
 API_PREFIX = "api/v1/"
@@ -65,6 +66,17 @@ ROWS: dict[str, Row] = {
         )
     ),
     # RAGFlow returns success when a revoked key is unknown, so the test checks that B's key survives.
+    "dataset-parse": Row(
+        calls=(
+            Call("post", {"document_ids": ["{document_id}"]}, message=NOT_OWN_DATASET.rstrip()),
+            Call("delete", {"document_ids": ["{document_id}"]}, message=NOT_OWN_DATASET.rstrip()),
+        )
+    ),
+    "documents-parse": Row(calls=(Call("post", {"document_ids": ["{document_id}"]}, message=NOT_OWN_DATASET.rstrip()),)),
+    "documents-stop": Row(calls=(Call("post", {"document_ids": ["{document_id}"]}, message=NOT_OWN_DATASET.rstrip()),)),
+    # RAGFlow answers success for a task it cannot find; the snapshot proves B's task is untouched.
+    "task-cancel": Row(calls=(Call("post", expected_code=0),)),
+    "task-detail": Row(calls=(Call("patch", {"action": "stop"}, expected_code=0),)),
     "api-token-detail": Row(calls=(Call("delete", expected_code=0),)),
     # Provider names are per tenant: A has not added B's provider, so A's request finds none.
     "provider-instance-list": Row(
@@ -86,9 +98,16 @@ def _tenant_b_objects(owner) -> dict:
     document = Document.objects.create(
         dataset=dataset, created_by=owner, name="tenant B.txt", type="doc", suffix="txt", chunk_method="naive"
     )
+    task = Task.objects.create(dataset=dataset, document=document)
     dataset_services.add_provider(tenant_id=owner.id, provider_name="ZHIPU-AI")
     dataset_services.add_provider_instance(tenant_id=owner.id, provider_name="ZHIPU-AI", instance_name="CI", api_key="b-key")
-    return {"dataset_id": dataset.pk, "document_id": document.pk, "token": key, "provider_name": "ZHIPU-AI"}
+    return {
+        "dataset_id": dataset.pk,
+        "document_id": document.pk,
+        "task_id": task.pk,
+        "token": key,
+        "provider_name": "ZHIPU-AI",
+    }
 
 
 def _snapshot(tenant_id: str) -> dict:
@@ -96,6 +115,7 @@ def _snapshot(tenant_id: str) -> dict:
     return {
         "datasets": list(Dataset.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
         "documents": list(Document.objects.filter(dataset__tenant_id=tenant_id).order_by("pk").values()),
+        "tasks": list(Task.objects.filter(dataset__tenant_id=tenant_id).order_by("pk").values()),
         "providers": list(ModelProvider.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
         "instances": list(ProviderInstance.objects.filter(provider__tenant_id=tenant_id).order_by("pk").values()),
         "models": list(TenantModel.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
@@ -129,6 +149,17 @@ def handled_methods(entry: URLPattern) -> set[str]:
     return {method for method in view_class.http_method_names if hasattr(view_class, method)} - IGNORED_METHODS
 
 
+def _substitute(body, objects: dict):
+    """Fill ``{group}`` placeholders in a request body with tenant B's ids."""
+    if isinstance(body, dict):
+        return {key: _substitute(value, objects) for key, value in body.items()}
+    if isinstance(body, list):
+        return [_substitute(item, objects) for item in body]
+    if isinstance(body, str):
+        return body.format(**objects)
+    return body
+
+
 def test_every_id_route_has_a_row():
     missing = sorted(set(id_routes()) - set(ROWS))
 
@@ -160,7 +191,8 @@ def test_foreign_ids_are_rejected(make_user):
         kwargs = {group: objects[group] for group in groups if group not in row.fixed_kwargs} | row.fixed_kwargs
         url = reverse(name, kwargs=kwargs)
         for call in row.calls:
-            response = getattr(client, call.method)(url, call.body, format="json")
+            body = _substitute(call.body, objects)
+            response = getattr(client, call.method)(url, body, format="json")
             payload = response.json()
             context = f"{call.method.upper()} {url}: {payload}"
 

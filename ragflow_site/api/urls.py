@@ -15,6 +15,7 @@ urlpatterns = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
     re_path(r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"", include("accounts.api.urls")),
+    re_path(r"", include("tasks.api.urls")),
     re_path(r"", include("knowledgebases.api.urls")),
     re_path(r"", include("documents.api.urls")),
 ]

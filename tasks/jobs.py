@@ -1,0 +1,110 @@
+"""django-rq entry points. Jobs carry a task id; the task row says what to do and whether to do it."""
+
+import logging
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, close_old_connections
+from django.db.models import F
+from django.utils import timezone
+from rq import get_current_job
+from rq.timeouts import JobTimeoutException
+
+from documents.chunking import ChunkingError
+from documents.parsers import DocumentParseError
+from knowledgebases.embeddings import EmbeddingError, TransientEmbeddingError
+from ragflow_site.exceptions import RagflowError
+from ragflow_site.models import new_id
+from tasks.choices import TaskStatus
+from tasks.models import Task
+from tasks.pipeline import Heartbeat, TaskCancelled, run_task
+from tasks.services import RETRY_DELAY_SECONDS, enqueue_task, stamp
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = (TransientEmbeddingError, OperationalError, InterfaceError, redis.RedisError, ConnectionError)
+PERMANENT_ERRORS = (DocumentParseError, ChunkingError, EmbeddingError, RagflowError)
+
+
+def claim_task(task_id: str, job_id: str, worker_name: str) -> Task | None:
+    """Move the task from QUEUED to RUNNING if this job is the one it waits for; else return None."""
+    now = timezone.now()
+    claimed = Task.objects.filter(pk=task_id, status=TaskStatus.QUEUED, rq_job_id=job_id).update(
+        status=TaskStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        worker_name=worker_name,
+        heartbeat_at=now,
+        begin_at=now,
+        progress=0,
+        error="",
+    )
+    if not claimed:
+        return None
+    return Task.objects.get(pk=task_id)
+
+
+def run_parse_task(task_id: str) -> None:
+    """Parse, chunk, embed and index one task of a document."""
+    close_old_connections()
+    job = get_current_job()
+    job_id = job.id if job else ""
+    worker_name = (job.worker_name if job else None) or "inline"
+    task = claim_task(task_id, job_id, worker_name)
+    if task is None:
+        logger.info("Task %s is not waiting for job %s; skipping it", task_id, job_id)
+        return
+
+    logger.info("Task %s (document %s, attempt %d) started on %s", task.id, task.document_id, task.attempts, worker_name)
+    try:
+        with Heartbeat(task.id):
+            run_task(task)
+    except TaskCancelled as reason:
+        logger.info("Task %s stopped: %s", task.id, reason)
+        Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(status=TaskStatus.CANCELLED, progress=-1)
+    except TRANSIENT_ERRORS as error:
+        _retry_or_fail(task, error)
+    except JobTimeoutException:
+        _fail(task, f"Timed out after {settings.RQ_DEFAULT_JOB_TIMEOUT} s; split the file or raise RQ_JOB_TIMEOUT.")
+    except PERMANENT_ERRORS as error:
+        _fail(task, getattr(error, "message", None) or str(error))
+    except Exception as error:
+        logger.exception("Task %s failed with an unexpected error", task.id)
+        _fail(task, f"Internal error: {error!r}")
+    finally:
+        close_old_connections()
+
+
+def _append_line(task_id: str, line: str) -> str:
+    current = Task.objects.filter(pk=task_id).values_list("progress_msg", flat=True).first() or ""
+    return f"{current}\n{line}".lstrip("\n")
+
+
+def _fail(task: Task, reason: str) -> None:
+    logger.warning("Task %s of document %s failed: %s", task.id, task.document_id, reason)
+    try:
+        Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(
+            status=TaskStatus.FAILED,
+            progress=-1,
+            error=reason,
+            progress_msg=_append_line(task.id, stamp(f"[ERROR] {reason}")),
+        )
+    except DatabaseError:
+        # The heartbeat stops with this job, so the aggregator will fail or retry the task later.
+        logger.exception("Could not record the failure of task %s", task.id)
+
+
+def _retry_or_fail(task: Task, error: Exception) -> None:
+    if task.attempts >= settings.TASK_MAX_ATTEMPTS:
+        _fail(task, f"Gave up after {task.attempts} attempts: {error}")
+        return
+    job_id = new_id()
+    delay = RETRY_DELAY_SECONDS * task.attempts
+    logger.warning("Task %s hit a transient error (%r); retrying in %d s as job %s", task.id, error, delay, job_id)
+    requeued = Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(
+        status=TaskStatus.QUEUED,
+        rq_job_id=job_id,
+        heartbeat_at=None,
+        progress_msg=_append_line(task.id, stamp(f"Retrying in {delay} s after: {error}")),
+    )
+    if requeued:
+        enqueue_task(task.id, job_id, delay_seconds=delay)
