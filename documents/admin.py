@@ -12,10 +12,7 @@ PROGRESS_MESSAGE_PREVIEW_CHARS = 80
 
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
-    """Documents with their parsing state; rows change only through the document services.
-
-    NOTE: there is no "start parsing" action because no task queue exists yet to run the parse.
-    """
+    """Documents with their parsing state; rows change only through the document and task services."""
 
     list_display = ["name", "dataset", "owner", "human_size", "type", "run", "progress_bar", "last_progress_message", "create_date"]
     list_filter = ["run", "type", "status"]
@@ -25,7 +22,7 @@ class DocumentAdmin(admin.ModelAdmin):
     raw_id_fields = ["created_by"]
     # Skip the COUNT(*) of the whole table that filtered list pages would otherwise run.
     show_full_result_count = False
-    actions = ["stop_parsing", "delete_documents"]
+    actions = ["start_parsing", "stop_parsing", "delete_documents"]
     # Every field is read-only: edits must go through the services, which keep counters and chunks right.
     readonly_fields = [
         "id", "name", "dataset", "created_by", "status", "chunk_method", "pipeline_id", "parser_config",
@@ -74,6 +71,18 @@ class DocumentAdmin(admin.ModelAdmin):
             return ""
         last = lines[-1]
         return last if len(last) <= PROGRESS_MESSAGE_PREVIEW_CHARS else last[:PROGRESS_MESSAGE_PREVIEW_CHARS] + "…"
+
+    @admin.action(description="Parse the selected documents again from the start", permissions=["change"])
+    def start_parsing(self, request, queryset):
+        from tasks.services import queue_documents
+
+        started = 0
+        by_dataset: dict = {}
+        for document in queryset.select_related("dataset"):
+            by_dataset.setdefault(document.dataset, []).append(document.id)
+        for dataset, document_ids in by_dataset.items():
+            started += queue_documents(dataset=dataset, document_ids=document_ids, reject_running=False).success_count
+        self.message_user(request, f"Queued {started} document(s) for parsing.", level=messages.SUCCESS)
 
     @admin.action(description="Stop parsing the selected documents", permissions=["change"])
     def stop_parsing(self, request, queryset):

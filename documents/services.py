@@ -10,13 +10,12 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Sum
 
 from documents.choices import DocumentStatus, DocumentType, RunStatus
-from documents.exceptions import DocumentBusy, DocumentNotFound, FileRejected, InvalidUpload, UploadFailed
+from documents.exceptions import DocumentBusy, FileRejected, InvalidUpload, UploadFailed
 from documents.filetypes import SIGNATURE_PROBE_BYTES, content_mismatch, document_type_of, forced_chunk_method, suffix_of
 from documents.models import NAME_MAX_BYTES, Document
 from documents.naming import name_too_long, unique_document_name
@@ -205,42 +204,44 @@ def create_empty_document(*, dataset_id: str, name, user, tenant_id: str) -> Doc
 # --- Chunks and tasks of documents ---------------------------------------------------------------
 
 
-def _model_or_none(app_label: str, model_name: str):
-    """Return a model by name, or None when its app does not define it (keeps the apps decoupled)."""
-    try:
-        return apps.get_model(app_label, model_name)
-    except LookupError:
-        return None
-
-
-def _delete_rows_of_documents(app_label: str, model_name: str, document_ids: list[str]) -> int:
-    model = _model_or_none(app_label, model_name)
-    if model is None or not document_ids:
-        return 0
-    deleted, _ = model.objects.filter(document_id__in=document_ids).delete()
-    return deleted
-
-
 def delete_chunks_of_documents(document_ids: list[str]) -> int:
     """Delete the chunks of the documents; return how many were deleted."""
-    return _delete_rows_of_documents("documents", "Chunk", document_ids)
+    from documents import chunk_store
+
+    return chunk_store.delete_chunks_of_documents(document_ids)
 
 
 def delete_tasks_of_documents(document_ids: list[str]) -> int:
-    """Delete the task rows of the documents; return how many were deleted.
+    """Delete the task rows of the documents and flag the unfinished ones as cancelled.
 
-    NOTE: a job that is already running for a deleted task is not signalled here. Cancelling it
-    is the tasks app's part, and the worker then finds its task row gone.
+    The flags are set after the transaction commits, so a running worker stops at its next check;
+    should Redis be down, the worker still finds its task row gone when it stores its chunks.
     """
-    return _delete_rows_of_documents("tasks", "Task", document_ids)
+    from tasks import cancellation
+    from tasks.models import Task
+
+    tasks = Task.objects.filter(document_id__in=document_ids)
+    unfinished = list(tasks.unfinished().values_list("id", flat=True))
+    deleted, _ = tasks.delete()
+    if unfinished:
+        transaction.on_commit(lambda: _flag_cancelled(cancellation, unfinished))
+    return deleted
+
+
+def _flag_cancelled(cancellation, task_ids: list[str]) -> None:
+    try:
+        cancellation.request_cancel(task_ids)
+    except Exception as error:  # noqa: BLE001 - the row is gone, so the worker discards its work anyway
+        logger.warning("Could not flag deleted tasks %s as cancelled: %r", task_ids, error)
 
 
 def set_chunks_available(document_ids: list[str], available: bool) -> int:
     """Include (True) or exclude (False) the documents' chunks in retrieval; return how many changed."""
-    chunk_model = _model_or_none("documents", "Chunk")
-    if chunk_model is None or not document_ids:
+    from documents.models import Chunk
+
+    if not document_ids:
         return 0
-    return chunk_model.objects.filter(document_id__in=document_ids).update(available=available)
+    return Chunk.objects.filter(document_id__in=document_ids).update(available=available)
 
 
 def _release_counters(documents: list[Document]) -> None:
@@ -397,22 +398,14 @@ def _check_chunk_method(document: Document, changes: DocumentChanges) -> None:
 
 
 def stop_parsing(document_ids: list[str]) -> int:
-    """Mark running documents as cancelled, drop their partial chunks and release their counters.
+    """Stop the running documents among ``document_ids``; return how many were stopped.
 
-    Return how many documents were stopped; documents that are not running are left unchanged.
-    NOTE: no task queue exists yet, so no job is signalled. The tasks app adds the cancellation
-    flag that a worker checks between steps.
+    Documents that are not running are left unchanged.
     """
-    with transaction.atomic():
-        documents = list(Document.objects.select_for_update().filter(pk__in=document_ids, run=RunStatus.RUNNING))
-        if not documents:
-            return 0
-        ids = [document.id for document in documents]
-        delete_chunks_of_documents(ids)
-        _release_counters(documents)
-        Document.objects.filter(pk__in=ids).update(run=RunStatus.CANCEL, progress=0, chunk_num=0, token_num=0)
-    logger.info("Stopped parsing of documents %s", ids)
-    return len(ids)
+    from tasks.services import stop_documents
+
+    documents = list(Document.objects.filter(pk__in=document_ids, run=RunStatus.RUNNING))
+    return stop_documents(documents=documents, append_message=True).success_count
 
 
 def _delete_documents(queryset) -> int:

@@ -62,3 +62,22 @@ def auth_client(api_key):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key}")
     return client
+
+
+def client_for(user) -> APIClient:
+    """Return a client authenticated by a new API key of ``user``'s tenant."""
+    _, key = account_services.create_api_key(tenant_id=user.id, created_by=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+@pytest.fixture
+def other_user(make_user):
+    return make_user(nickname="other")
+
+
+@pytest.fixture
+def other_client(other_user):
+    """A client acting for a second tenant that shares nothing with ``user``."""
+    return client_for(other_user)

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from documents.chunking.chunk import Chunk, ChunkConfig
-from documents.chunking.splitting import PATH_SEPARATOR, Unit, block_units, make_chunk, pack
+from documents.chunking.splitting import PATH_SEPARATOR, Unit, block_units, pack
 from documents.chunking.tokens import TokenCounter
 from documents.parsers.document import Block, BlockKind
 

@@ -4,9 +4,7 @@ import io
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
 
-from accounts import services as account_services
 from knowledgebases import services as dataset_services
 
 CORPUS = Path("/work/shared/data/docs")
@@ -18,13 +16,6 @@ class NamedBytes(io.BytesIO):
     def __init__(self, content: bytes, name: str):
         super().__init__(content)
         self.name = name
-
-
-def client_for(user) -> APIClient:
-    _, key = account_services.create_api_key(tenant_id=user.id, created_by=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
-    return client
 
 
 @pytest.fixture(autouse=True)
@@ -51,17 +42,6 @@ def make_dataset(user):
 @pytest.fixture
 def dataset(make_dataset):
     return make_dataset()
-
-
-@pytest.fixture
-def other_user(make_user):
-    return make_user(nickname="other")
-
-
-@pytest.fixture
-def other_client(other_user):
-    """A client of a second tenant that shares nothing with ``user``."""
-    return client_for(other_user)
 
 
 @pytest.fixture
