@@ -38,9 +38,9 @@ class TaskCancelled(Exception):
 class TaskReporter:
     """Progress, log lines and cancellation checks of one running task."""
 
-    def __init__(self, task: Task):
+    def __init__(self, task: Task, unit: str = "Page"):
         self.task = task
-        self.prefix = f"Page({task.from_page + 1}~{task.to_page}): " if task.covers_page_range else ""
+        self.prefix = f"{unit}({task.from_page + 1}~{task.to_page}): " if task.covers_page_range else ""
 
     def check_cancelled(self) -> None:
         if cancellation.cancel_requested(self.task.id):
@@ -96,11 +96,12 @@ def run_task(task: Task) -> None:
     from documents.chunking import chunk as chunk_document
     from documents.chunking import default_token_counter
 
-    reporter = TaskReporter(task)
     started = time.perf_counter()
     document = Document.objects.select_related("dataset").filter(pk=task.document_id).first()
     if document is None:
         raise TaskCancelled(f"document of task {task.id} was deleted")
+    # PDF tasks cover pages; spreadsheet tasks cover data rows.
+    reporter = TaskReporter(task, unit="Page" if document.suffix == "pdf" else "Rows")
     dataset = document.dataset
 
     reporter.report(0.01, "Start to parse.")
