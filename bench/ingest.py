@@ -5,8 +5,9 @@ Usage (from the repository root):
     .venv/bin/python bench/ingest.py [--docs ../shared/data/docs] [--workers 1 2] [--memory-runs 20]
 
 For each worker count it starts a fresh stack (bench/stack.py), uploads every file with ragflow-sdk,
-starts parsing, waits until no document is queued or running, and reports pages/s, MB/s, chunks/s,
-the time spent inside the embedding model against everything else, and the workers' peak memory.
+starts parsing and waits until no document is queued or running. It then reports pages/s, MB/s,
+chunks/s, the time spent inside the embedding model against everything else, and the workers' peak
+memory.
 A second part parses one document ``--memory-runs`` times in a row on one worker and records the
 worker's memory after each run. Results are printed and written to docs/benchmarks.md; the
 per-file outcome table shows what happened to every file.

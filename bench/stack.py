@@ -186,7 +186,7 @@ BENCHMARKS_HEADER = (
 
 
 def machine_description() -> str:
-    """One line naming the CPU, core count and memory of this machine."""
+    """Return one line naming the CPU, core count and memory of this machine."""
     cpu = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -23,9 +23,9 @@ LOCAL_BATCH_SIZE = 32
 # Remote services accept larger requests; 64 inputs keep one request well under typical limits
 # (OpenAI allows 2048 inputs and 300k tokens per request).
 REMOTE_BATCH_SIZE = 64
-# Remote calls: a slow embedding service answers within tens of seconds for one batch.
+# Remote calls: a slow embedding service responds within tens of seconds for one batch.
 REMOTE_TIMEOUT_SECONDS = 60
-# Attempts for a 429 or 5xx answer before the failure goes to the job's own retry.
+# Attempts for a 429 or 5xx response before the failure goes to the job's own retry.
 REMOTE_ATTEMPTS = 3
 REMOTE_BACKOFF_SECONDS = 1.0
 

@@ -1,4 +1,4 @@
-"""django-rq entry points. Jobs carry a task id; the task row says what to do and whether to do it."""
+"""django-rq entry points. A job carries only a task id, and the task row decides what runs and whether it runs."""
 
 import logging
 

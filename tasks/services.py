@@ -1,6 +1,6 @@
-"""Starting, stopping and recovering parse work.
+"""Starting, stopping and cancelling parse work.
 
-A document's tasks are created and its state changed in one transaction; jobs are enqueued only
+A document's tasks are created and its state changed in one transaction. Jobs are enqueued only
 after that transaction commits, so a worker never looks for a row that is not there yet. Redis may
 lose its queue at any time: ``tasks.progress.requeue_orphans`` rebuilds it from the task rows.
 """

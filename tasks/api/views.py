@@ -1,4 +1,4 @@
-"""Start and stop parsing (two route families with different answers) and cancel single tasks."""
+"""Start and stop parsing (two route families with different responses) and cancel single tasks."""
 
 from rest_framework.views import APIView
 
@@ -35,6 +35,14 @@ def _dataset(request, dataset_id: str):
 def _split_found(dataset, ids: list[str]) -> tuple[list[Document], list[str]]:
     found = {document.id: document for document in Document.objects.in_dataset(dataset.id).filter(pk__in=ids)}
     return [found[item] for item in ids if item in found], [item for item in ids if item not in found]
+
+
+def _batch_result(outcome: services.BatchOutcome, request_errors: list[str]):
+    """Render ``{"success_count": N}`` with an ``errors`` list when there is anything to report."""
+    data = {"success_count": outcome.success_count}
+    if request_errors or outcome.errors:
+        data["errors"] = request_errors + outcome.errors
+    return result(data)
 
 
 class DatasetChunksParseView(APIView):
@@ -86,10 +94,7 @@ class DocumentsParseView(APIView):
         outcome = services.queue_documents(dataset=dataset, document_ids=[d.id for d in documents], reject_running=False)
         if missing:
             raise DataError(f"Documents not found: {missing!r}")
-        data = {"success_count": outcome.success_count}
-        if errors or outcome.errors:
-            data["errors"] = errors + outcome.errors
-        return result(data)
+        return _batch_result(outcome, errors)
 
 
 class DocumentsStopView(APIView):
@@ -102,10 +107,7 @@ class DocumentsStopView(APIView):
         if missing:
             raise DataError(f"Documents not found: {missing!r}")
         outcome = services.stop_documents(documents=documents, append_message=True)
-        data = {"success_count": outcome.success_count}
-        if errors or outcome.errors:
-            data["errors"] = errors + outcome.errors
-        return result(data)
+        return _batch_result(outcome, errors)
 
 
 class TaskCancelView(APIView):

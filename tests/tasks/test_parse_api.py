@@ -1,4 +1,4 @@
-"""Start and stop routes of both families: the spec's answers for each input, without a worker."""
+"""Start and stop routes of both families: the spec's response to each input, without a worker."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

@@ -44,7 +44,7 @@ class Command(BaseCommand):
                     self._tick(interval)
                 if once:
                     if not holding:
-                        logger.info("Another aggregator holds %s; this tick did nothing", lock.name)
+                        logger.info("Another aggregator holds %s, so this tick skipped its work", lock.name)
                     break
                 stop.wait(interval)
         finally:
