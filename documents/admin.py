@@ -4,7 +4,7 @@ from django.utils.html import format_html
 
 from documents import services
 from documents.choices import RunStatus
-from documents.models import Document
+from documents.models import Chunk, Document
 
 # Characters of the last progress line shown in the list; the full log is on the change page.
 PROGRESS_MESSAGE_PREVIEW_CHARS = 80
@@ -93,3 +93,27 @@ class DocumentAdmin(admin.ModelAdmin):
     def delete_documents(self, request, queryset):
         deleted = services.delete_documents_by_ids(list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"Deleted {deleted} document(s).", level=messages.SUCCESS)
+
+
+@admin.register(Chunk)
+class ChunkAdmin(admin.ModelAdmin):
+    """Chunks, read-only; the text is shown escaped, never rendered as HTML."""
+
+    list_display = ["id", "document", "position", "token_count", "available", "kind", "embedding_dimension"]
+    list_filter = ["available", "kind", "doc_type"]
+    search_fields = ["id", "document__id", "document__name"]
+    list_select_related = ["document"]
+    raw_id_fields = ["dataset", "document", "task"]
+    show_full_result_count = False
+    exclude = ["embedding", "search_vector"]
+    readonly_fields = [
+        "id", "dataset", "document", "task", "position", "content", "content_tokens", "embedding_dimension",
+        "token_count", "page_numbers", "positions", "important_keywords", "questions", "tags", "doc_type", "kind",
+        "available", "create_time", "create_date",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -125,3 +125,24 @@ class TestConventions:
 
         for path in ["/admin/", "/admin/accounts/user/", "/admin/accounts/apitoken/", "/admin/accounts/tenant/"]:
             assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.django_db
+def test_admin_lists_every_model():
+    from django.contrib import admin
+    from django.apps import apps
+    from django.test import Client
+
+    from accounts.models import User
+
+    User.objects.create_superuser(email="lists@example.com", password="pw")
+    client = Client()
+    client.login(email="lists@example.com", password="pw")
+    project_apps = {"accounts", "knowledgebases", "documents", "tasks"}
+
+    for model in apps.get_models():
+        if model._meta.app_label not in project_apps:
+            continue
+        assert admin.site.is_registered(model), model
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert client.get(url).status_code == 200, url
