@@ -35,7 +35,15 @@ RUN_TIMEOUT_SECONDS = 3600
 MEMORY_SAMPLE_SECONDS = 0.25
 # The memory run's document: an HTML page of about fifty chunks, parsed in seconds.
 MEMORY_DOCUMENT = "python-doc-tutorial-datastructures.html"
-EMBEDDING_LINE = re.compile(r"Embedding chunks \((\d+(?:\.\d+)?)s\)")
+SECONDS = r"\((\d+(?:\.\d+)?)s\)"
+# Step timings that the parse pipeline writes into each task's log.
+STEP_LINES = {
+    "model": re.compile(r"Embedding chunks " + SECONDS),
+    "ocr": re.compile(r"Finish parsing with OCR " + SECONDS),
+    "parse": re.compile(r"Finish parsing " + SECONDS),
+    "chunk": re.compile(r"Generate \d+ chunks " + SECONDS),
+    "index": re.compile(r"Indexing done " + SECONDS),
+}
 FINISHED_RUNS = {"DONE", "FAIL", "CANCEL"}
 
 
@@ -47,7 +55,7 @@ class RunResult:
     megabytes: float
     pdf_pages: int
     chunks: int
-    model_seconds: float
+    step_seconds: dict[str, float]
     task_seconds: float
     peak_rss_mib: float
     outcomes: list[tuple[str, str, int, str]] = field(default_factory=list)
@@ -121,12 +129,15 @@ def wait_until_finished(dataset, expected: int) -> list:
         time.sleep(1)
 
 
-def task_times(stack: Stack) -> tuple[float, float]:
-    """Return (seconds inside the embedding model, seconds of all parse tasks) from the task rows."""
+def task_times(stack: Stack) -> tuple[dict[str, float], float]:
+    """Return the seconds of each pipeline step and of all parse tasks, read from the task rows."""
     with psycopg.connect(stack.database_url) as connection:
         rows = connection.execute("SELECT process_duration, progress_msg FROM tasks_task").fetchall()
-    model = sum(float(match) for _, log in rows for match in EMBEDDING_LINE.findall(log or ""))
-    return model, sum(duration or 0 for duration, _ in rows)
+    steps = {
+        step: sum(float(match) for _, log in rows for match in pattern.findall(log or ""))
+        for step, pattern in STEP_LINES.items()
+    }
+    return steps, sum(duration or 0 for duration, _ in rows)
 
 
 def last_line(message: str) -> str:
@@ -149,7 +160,7 @@ def run_corpus(paths: list[Path], workers: int) -> RunResult:
             documents = wait_until_finished(dataset, len(ids))
             seconds = time.perf_counter() - started
 
-        model_seconds, task_seconds = task_times(stack)
+        step_seconds, task_seconds = task_times(stack)
         for document in sorted(documents, key=lambda item: item.name):
             outcomes.append((document.name, document.run, document.chunk_count, last_line(document.progress_msg)))
         parsed_bytes = sum(path.stat().st_size for path in paths if path.name in {d.name for d in documents})
@@ -160,7 +171,7 @@ def run_corpus(paths: list[Path], workers: int) -> RunResult:
             megabytes=parsed_bytes / 1e6,
             pdf_pages=pdf_pages([path for path in paths if path.name in {d.name for d in documents}]),
             chunks=sum(document.chunk_count for document in documents),
-            model_seconds=model_seconds,
+            step_seconds=step_seconds,
             task_seconds=task_seconds,
             peak_rss_mib=memory.peak / 2**20,
             outcomes=sorted(outcomes),
@@ -191,22 +202,26 @@ def render(results: list[RunResult], memory: list[float], command: str) -> str:
         "",
         f"Machine: {machine_description()}. Command: `{command}`. Date: {time.strftime('%Y-%m-%d')}.",
         "",
-        "| workers | files | seconds | PDF pages/s | MB/s | chunks/s | model s | other s | other / model | peak worker RSS |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| workers | files | seconds | PDF pages/s | MB/s | chunks/s | model s | OCR s | other s "
+        "(parse / chunk / index) | other / model | peak worker RSS |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
-        other = max(0.0, result.task_seconds - result.model_seconds)
-        ratio = other / result.model_seconds if result.model_seconds else float("nan")
+        steps = result.step_seconds
+        other = max(0.0, result.task_seconds - steps["model"] - steps["ocr"])
+        ratio = other / steps["model"] if steps["model"] else float("nan")
         lines.append(
             f"| {result.workers} | {result.files} | {result.seconds:.1f} | {result.pdf_pages / result.seconds:.2f} | "
             f"{result.megabytes / result.seconds:.3f} | {result.chunks / result.seconds:.1f} | "
-            f"{result.model_seconds:.1f} | {other:.1f} | {ratio:.0%} | {result.peak_rss_mib:.0f} MiB |"
+            f"{steps['model']:.1f} | {steps['ocr']:.1f} | {other:.1f} ({steps['parse']:.1f} / {steps['chunk']:.1f} / "
+            f"{steps['index']:.1f}) | {ratio:.0%} | {result.peak_rss_mib:.0f} MiB |"
         )
     lines += [
         "",
-        "\"model s\" sums the time the workers spent inside the embedding model (the `Embedding chunks` log",
-        "lines); \"other s\" is the rest of the parse tasks' time: reading, parsing, chunking, token counting",
-        "and writing. With two workers both sums add up the time of both.",
+        "\"model s\" sums the time spent inside the embedding model and \"OCR s\" the parse time of files read",
+        "with Tesseract. \"other s\" is the rest of the tasks' time: reading, parsing without OCR, chunking",
+        "with token counting, and writing the index, plus bookkeeping. With two workers each sum adds up",
+        "the time of both.",
     ]
     if memory:
         lines += [

@@ -55,6 +55,11 @@ def ensure_vector_index(dimension: int) -> None:
     _indexed_dimensions.add(dimension)
 
 
+def clean_text(text: str) -> str:
+    """Remove NUL characters, which PDF text layers sometimes contain and PostgreSQL text rejects."""
+    return text.replace("\x00", "")
+
+
 def chunk_id(document_id: str, position: int, content: str) -> str:
     """Return a 16-hex id that is the same for the same text at the same place of a document.
 
@@ -90,25 +95,26 @@ def replace_task_chunks(*, task_id: str, dataset_id: str, document_id: str, chun
     Chunk.objects.filter(task_id=task_id).delete()
     rows = []
     for data in chunks:
-        if not data.content.strip():
+        content = clean_text(data.content)
+        if not content.strip():
             continue
         dimension = len(data.embedding) if data.embedding is not None else None
         rows.append(
             Chunk(
-                id=chunk_id(document_id, data.position, data.content),
+                id=chunk_id(document_id, data.position, content),
                 dataset_id=dataset_id,
                 document_id=document_id,
                 task_id=task_id,
                 position=data.position,
-                content=data.content,
-                content_tokens=analyze(data.content),
+                content=content,
+                content_tokens=analyze(content),
                 embedding=data.embedding,
                 embedding_dimension=dimension,
                 token_count=data.token_count,
                 page_numbers=data.page_numbers,
                 positions=data.positions,
-                important_keywords=data.important_keywords,
-                questions=data.questions,
+                important_keywords=[clean_text(keyword) for keyword in data.important_keywords],
+                questions=[clean_text(question) for question in data.questions],
                 doc_type=data.doc_type,
             )
         )

@@ -112,18 +112,23 @@ def run_task(task: Task) -> None:
     def parse_progress(fraction: float, message: str) -> None:
         reporter.report(max(0.0, min(1.0, fraction)) * PARSED_PROGRESS)
 
+    parse_started = time.perf_counter()
     parsed = parsers.parse(
         data, document.name, from_page=task.from_page, to_page=to_page,
         progress=parse_progress, cancel=reporter.check_cancelled,
     )
     for notice in parsed.notices:
         reporter.report(None, notice.message)
-    reporter.report(PARSED_PROGRESS, "Finish parsing.")
+    # OCR is a model of its own; benchmarks separate its time from the rest of parsing.
+    used_ocr = parsed.format == "image" or bool(parsed.metadata.get("ocr_pages"))
+    parse_seconds = time.perf_counter() - parse_started
+    reporter.report(PARSED_PROGRESS, f"Finish parsing{' with OCR' if used_ocr else ''} ({parse_seconds:.2f}s).")
 
+    chunk_started = time.perf_counter()
     counter = default_token_counter()
     chunks = chunk_document(parsed, document.chunk_method, document.parser_config or {}, token_counter=counter)
     chunks = [chunk for chunk in chunks if chunk.content.strip()]
-    reporter.report(CHUNKED_PROGRESS, f"Generate {len(chunks)} chunks")
+    reporter.report(CHUNKED_PROGRESS, f"Generate {len(chunks)} chunks ({time.perf_counter() - chunk_started:.2f}s)")
     reporter.check_cancelled()
 
     vectors = _embed(chunks, dataset, reporter)

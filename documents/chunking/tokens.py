@@ -21,14 +21,22 @@ class TokenCounter(Protocol):
 class HuggingFaceTokenCounter:
     """Counts tokens with a tokenizer.json file, without special tokens, truncation or padding."""
 
+    # Chunkers count the same piece of text more than once (to test that it fits, then to record
+    # its size), so recent counts are remembered; 65,536 short strings take a few MiB.
+    CACHE_SIZE = 65536
+
     def __init__(self, tokenizer_path: str | Path) -> None:
         self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
         self.tokenizer.no_truncation()
         self.tokenizer.no_padding()
+        self._cached_count = functools.lru_cache(maxsize=self.CACHE_SIZE)(self._count)
 
     def count(self, text: str) -> int:
         if not text:
             return 0
+        return self._cached_count(text)
+
+    def _count(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
     def split(self, text: str, max_tokens: int) -> list[str]:

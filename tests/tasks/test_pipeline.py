@@ -185,3 +185,21 @@ def test_lost_queue_recovered(auth_client, dataset_id, upload, start_worker):
     worker = start_worker()
 
     assert wait_for_run(document_id, worker=worker).run == RunStatus.DONE
+
+
+def test_nul_bytes_removed_before_storing(dataset_id, upload):
+    from django.db import transaction
+
+    from documents.chunk_store import ChunkData, replace_task_chunks
+
+    document_id = upload(b"placeholder", "nul.txt")
+    task = Task.objects.create(dataset_id=dataset_id, document_id=document_id)
+    rows = [ChunkData(content="PDF text\x00 with NUL", embedding=[0.1] * 384, position=0, questions=["why\x00?"])]
+
+    with transaction.atomic():
+        count, _ = replace_task_chunks(task_id=task.id, dataset_id=dataset_id, document_id=document_id, chunks=rows)
+
+    stored = Chunk.objects.get(document_id=document_id)
+    assert count == 1
+    assert stored.content == "PDF text with NUL"
+    assert stored.questions == ["why?"]
