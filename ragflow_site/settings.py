@@ -127,6 +127,9 @@ TASK_HEARTBEAT_SECONDS = env_int("TASK_HEARTBEAT_SECONDS", 5)
 TASK_HEARTBEAT_TIMEOUT_SECONDS = env_int("TASK_HEARTBEAT_TIMEOUT_SECONDS", 60)
 # Attempts per task before it fails for good: the first run plus two retries after transient errors.
 TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
+# A retried task waits this many seconds times its attempt number, so a provider's rate limit or a
+# restarting service has time to recover.
+TASK_RETRY_DELAY_SECONDS = env_int("TASK_RETRY_DELAY_SECONDS", 10)
 # Workers load the built-in embedding model before their first job.
 PRELOAD_EMBEDDING_MODEL = env_bool("PRELOAD_EMBEDDING_MODEL", True)
 

@@ -18,7 +18,7 @@ from ragflow_site.models import new_id
 from tasks.choices import TaskStatus
 from tasks.models import Task
 from tasks.pipeline import Heartbeat, TaskCancelled, run_task
-from tasks.services import RETRY_DELAY_SECONDS, enqueue_task, stamp
+from tasks.services import enqueue_task, stamp
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _retry_or_fail(task: Task, error: Exception) -> None:
         _fail(task, f"Gave up after {task.attempts} attempts: {error}")
         return
     job_id = new_id()
-    delay = RETRY_DELAY_SECONDS * task.attempts
+    delay = settings.TASK_RETRY_DELAY_SECONDS * task.attempts
     logger.warning("Task %s hit a transient error (%r); retrying in %d s as job %s", task.id, error, delay, job_id)
     requeued = Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(
         status=TaskStatus.QUEUED,

@@ -35,3 +35,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Short heartbeats so that tests which kill a worker see its task recovered within seconds.
 TASK_HEARTBEAT_SECONDS = 1
 TASK_HEARTBEAT_TIMEOUT_SECONDS = 6
+TASK_RETRY_DELAY_SECONDS = 1

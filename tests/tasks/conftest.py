@@ -37,6 +37,7 @@ def worker_env(**overrides) -> dict:
         REDIS_TEST_DB=str(settings.REDIS_TEST_DB),
         TASK_HEARTBEAT_SECONDS=str(settings.TASK_HEARTBEAT_SECONDS),
         TASK_HEARTBEAT_TIMEOUT_SECONDS=str(settings.TASK_HEARTBEAT_TIMEOUT_SECONDS),
+        TASK_RETRY_DELAY_SECONDS=str(settings.TASK_RETRY_DELAY_SECONDS),
     )
     env.update({key: str(value) for key, value in overrides.items()})
     return env
