@@ -1,6 +1,7 @@
 """The whole ingestion path: upload, start, a real worker, the aggregator, and the stored chunks."""
 
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -17,6 +18,8 @@ from tasks.models import Task
 from tests.tasks.conftest import wait_for_run
 
 pytestmark = pytest.mark.slow
+
+CORPUS = Path(settings.BASE_DIR).parent / "shared" / "data" / "docs"
 
 
 def paragraphs(count: int, topic: str = "river") -> bytes:
@@ -203,3 +206,52 @@ def test_nul_bytes_removed_before_storing(dataset_id, upload):
     assert count == 1
     assert stored.content == "PDF text with NUL"
     assert stored.questions == ["why?"]
+
+
+def test_worker_lost_after_last_attempt(auth_client, dataset_id, upload, start_worker, settings):
+    settings.TASK_MAX_ATTEMPTS = 1
+    document_id = upload(paragraphs(300), "lost.txt")
+    worker = start_worker()
+    start_parse(auth_client, dataset_id, [document_id])
+    deadline = time.monotonic() + 60
+    while not Task.objects.filter(document_id=document_id, status=TaskStatus.RUNNING, progress__gt=0.4).exists():
+        assert time.monotonic() < deadline, worker.output()
+        time.sleep(0.1)
+
+    worker.kill()
+
+    document = wait_for_run(document_id)
+    assert document.run == RunStatus.FAIL
+    assert "worker lost" in document.progress_msg
+    assert Task.objects.get(document_id=document_id).error == "worker lost"
+    assert not Chunk.objects.filter(document_id=document_id).exists()
+
+
+def test_pdf_split_into_page_tasks(auth_client, dataset_id, start_worker):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    pdf = (CORPUS / "layout-parser-paper-2p.pdf").read_bytes()
+    response = auth_client.post(
+        f"/api/v1/datasets/{dataset_id}/documents",
+        {"file": SimpleUploadedFile("paper.pdf", pdf)},
+        format="multipart",
+    ).json()
+    document_id = response["data"][0]["id"]
+    auth_client.patch(
+        f"/api/v1/datasets/{dataset_id}/documents/{document_id}",
+        {"parser_config": {"task_page_size": 1}},
+        format="json",
+    )
+    worker = start_worker()
+
+    start_parse(auth_client, dataset_id, [document_id])
+
+    document = wait_for_run(document_id, worker=worker)
+    assert document.run == RunStatus.DONE, document.progress_msg
+    tasks = list(Task.objects.filter(document_id=document_id).order_by("from_page"))
+    assert [(task.from_page, task.to_page) for task in tasks] == [(0, 1), (1, 2)]
+    assert "Page(1~1): Task done" in document.progress_msg
+    assert "Page(2~2): Task done" in document.progress_msg
+    page_lists = Chunk.objects.filter(document_id=document_id).values_list("page_numbers", flat=True)
+    assert {1, 2} <= {page for numbers in page_lists for page in numbers}
+    assert document.chunk_num == sum(task.chunk_count for task in tasks)
