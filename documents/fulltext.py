@@ -5,9 +5,12 @@ of Chinese characters as one word, so CJK runs are segmented here first: jieba's
 plus every two-character window, so that terms missing from jieba's dictionary still match.
 """
 
+import html
 import logging
+import math
 import re
 import threading
+import time
 
 logger = logging.getLogger(__name__)
 
@@ -60,3 +63,161 @@ def analyze(text: str) -> str:
         position = match.end()
     parts.append(text[position:])
     return "".join(parts)
+
+
+# --- Query side ------------------------------------------------------------------------------------
+
+# Seconds a process keeps the lexeme frequencies read from pg_stats. ANALYZE (run by autovacuum
+# after about a tenth of the table changes) refreshes them, so a few minutes of staleness is harmless.
+TERM_STATISTICS_TTL_SECONDS = 300
+# Characters that cannot appear in text sent to ts_headline, so they can mark highlight bounds.
+_HIGHLIGHT_START = "\x02"
+_HIGHLIGHT_STOP = "\x03"
+_CONTROL_MARKS = re.compile("[\x02\x03]")
+
+_statistics_lock = threading.Lock()
+_statistics: tuple[float, dict[str, float], float | None] | None = None
+
+
+def query_lexemes(text: str) -> list[str]:
+    """Return the distinct lexemes of a query, normalised exactly as chunk text is indexed."""
+    from django.db import connection
+
+    analyzed = analyze(text or "")
+    if not analyzed.strip():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))", [SEARCH_CONFIG, analyzed])
+        row = cursor.fetchone()
+    return list(row[0] or []) if row else []
+
+
+def lexeme_query(lexemes: list[str]) -> str:
+    """Return tsquery input that matches any of ``lexemes`` (already normalised, so cast, not parsed)."""
+    quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes)
+    return " | ".join(quoted)
+
+
+def _load_statistics() -> tuple[dict[str, float], float | None]:
+    """Read the most common lexemes of chunk text and their row fractions from the planner statistics."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = 'documents_chunk' AND attname = 'search_vector'"
+        )
+        row = cursor.fetchone()
+    if not row or not row[0] or not row[1]:
+        return {}, None
+    lexemes, fractions = row
+    # pg_stats appends the minimum, the maximum and the null fraction after one fraction per lexeme.
+    frequencies = dict(zip(lexemes, fractions[: len(lexemes)]))
+    return frequencies, fractions[len(lexemes)]
+
+
+def lexeme_frequencies(lexemes: list[str]) -> dict[str, float | None]:
+    """Estimate the fraction of chunks that contain each lexeme; None when no statistics exist yet.
+
+    The fractions come from ANALYZE's sample of the whole chunk table, the same numbers the planner
+    uses. A lexeme missing from the sample's most common list gets half the smallest listed
+    fraction, as the planner assumes.
+    NOTE: the statistics cover every tenant's chunks, so weights follow the whole table's vocabulary
+    rather than the searched datasets'.
+    """
+    global _statistics
+    with _statistics_lock:
+        if _statistics is None or time.monotonic() - _statistics[0] > TERM_STATISTICS_TTL_SECONDS:
+            frequencies, minimum = _load_statistics()
+            _statistics = (time.monotonic(), frequencies, minimum)
+        _, frequencies, minimum = _statistics
+    if minimum is None:
+        return {lexeme: None for lexeme in lexemes}
+    return {lexeme: frequencies.get(lexeme, minimum / 2) for lexeme in lexemes}
+
+
+def forget_statistics() -> None:
+    """Drop the cached lexeme frequencies so the next query reads pg_stats again."""
+    global _statistics
+    with _statistics_lock:
+        _statistics = None
+
+
+def inverse_document_frequency(fraction: float | None) -> float:
+    """Return ln(1/f), BM25's IDF for a term in a fraction f of the rows; 1.0 when f is unknown."""
+    if fraction is None:
+        return 1.0
+    return math.log(1.0 / min(max(fraction, 1e-9), 1.0)) or 1e-3
+
+
+def highlight(texts: list[str], lexemes: list[str]) -> list[str]:
+    """Return each text HTML-escaped with the words that match ``lexemes`` wrapped in ``<em>``.
+
+    PostgreSQL's ts_headline marks Latin-script words; CJK query terms are marked by substring,
+    because the text parser sees a CJK run as one word. Nothing of the text is ever left unescaped.
+    """
+    from django.db import connection
+
+    if not texts:
+        return []
+    cleaned = [_CONTROL_MARKS.sub("", text or "") for text in texts]
+    if not lexemes:
+        return [html.escape(text) for text in cleaned]
+    options = f"StartSel={_HIGHLIGHT_START}, StopSel={_HIGHLIGHT_STOP}, HighlightAll=true"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ts_headline(%s::regconfig, t.text, %s::tsquery, %s) FROM unnest(%s::text[]) WITH ORDINALITY AS t(text, n) "
+            "ORDER BY t.n",
+            [SEARCH_CONFIG, lexeme_query(lexemes), options, cleaned],
+        )
+        marked = [row[0] for row in cursor.fetchall()]
+    cjk_terms = sorted({lexeme for lexeme in lexemes if _CJK_RUN.fullmatch(lexeme)}, key=len, reverse=True)
+    cjk_pattern = re.compile("|".join(re.escape(term) for term in cjk_terms)) if cjk_terms else None
+    return [_render_marks(text, cjk_pattern) for text in marked]
+
+
+def _render_marks(marked: str, cjk_pattern) -> str:
+    parts = []
+    inside = False
+    for piece in re.split(f"([{_HIGHLIGHT_START}{_HIGHLIGHT_STOP}])", marked):
+        if piece == _HIGHLIGHT_START:
+            inside = True
+            parts.append("<em>")
+        elif piece == _HIGHLIGHT_STOP:
+            inside = False
+            parts.append("</em>")
+        elif inside or cjk_pattern is None:
+            parts.append(html.escape(piece))
+        else:
+            escaped = html.escape(piece)
+            parts.append(cjk_pattern.sub(lambda match: f"<em>{match.group()}</em>", escaped))
+    return "".join(parts)
+
+
+# ts_rank (normalisation 0, default weights) of one occurrence of one query lexeme. Dividing by it
+# turns a lexeme's rank into a term-frequency factor: 1.0 for one occurrence, rising with repeats and
+# saturating near 1.64, a curve close to BM25's with k1 = 1.2.
+SINGLE_OCCURRENCE_RANK = 0.0607927
+
+
+def term_score_sql(
+    lexemes: list[str], weights: list[float], column: str = "search_vector", *, count_repeats: bool = True
+) -> tuple[str, list]:
+    """Return an SQL expression (with its parameters) of a chunk's term similarity in [0, 1].
+
+    The score is the IDF-weighted share of query lexemes that the chunk contains, each counted by
+    its term-frequency factor (or once, without ``count_repeats``) and capped at 1: a chunk with
+    every query lexeme once scores 1, a chunk with only the common ones scores near 0.
+    """
+    if not lexemes:
+        return "0.0", []
+    total = sum(weights) or 1.0
+    parts, params = [], []
+    for lexeme, weight in zip(lexemes, weights):
+        if count_repeats:
+            parts.append(f"%s * ts_rank({column}, %s::tsquery, 0)")
+            params.extend([weight / (total * SINGLE_OCCURRENCE_RANK), lexeme_query([lexeme])])
+        else:
+            parts.append(f"%s * ({column} @@ %s::tsquery)::int")
+            params.extend([weight / total, lexeme_query([lexeme])])
+    return f"LEAST(1.0, {' + '.join(parts)})", params

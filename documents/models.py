@@ -94,6 +94,8 @@ class Chunk(models.Model):
     important_keywords = ArrayField(models.TextField(), default=list, blank=True)
     questions = ArrayField(models.TextField(), default=list, blank=True)
     tags = ArrayField(models.TextField(), default=list, blank=True)
+    # RAGFlow's tag_feas: tag name to a numeric weight, as a client sent it.
+    tag_features = models.JSONField(default=dict, blank=True)
     # "text", "table" or "image", as RAGFlow's doc_type_kwd.
     doc_type = models.CharField(max_length=16, default="text")
     # Empty for parsed text; "raptor" or "graph" for derived rows stored beside them.

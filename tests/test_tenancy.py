@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts.models import APIToken
 from knowledgebases import services as dataset_services
-from documents.models import Document
+from documents.models import Chunk, Document
 from tasks.models import Task
 from knowledgebases.models import Dataset, ModelProvider, ProviderInstance, TenantModel
 
@@ -65,6 +65,21 @@ ROWS: dict[str, Row] = {
             Call("put", {"name": "taken over.txt"}, message="you don't own the dataset"),
         )
     ),
+    "document-chunks": Row(
+        calls=(
+            Call("get", message=NOT_OWN_DATASET.rstrip()),
+            Call("post", {"content": "taken over"}, message=NOT_OWN_DATASET.rstrip()),
+            Call("delete", {"delete_all": True}, message=NOT_OWN_DATASET.rstrip()),
+            Call("patch", {"chunk_ids": ["{chunk_id}"], "available": False}, message=NOT_OWN_DATASET.rstrip()),
+        )
+    ),
+    "document-chunk": Row(
+        calls=(
+            Call("get", message=NOT_OWN_DATASET.rstrip()),
+            Call("patch", {"content": "taken over"}, message=NOT_OWN_DATASET.rstrip()),
+            Call("put", {"content": "taken over"}, message=NOT_OWN_DATASET.rstrip()),
+        )
+    ),
     # RAGFlow returns success when a revoked key is unknown, so the test checks that B's key survives.
     "dataset-parse": Row(
         calls=(
@@ -99,12 +114,14 @@ def _tenant_b_objects(owner) -> dict:
         dataset=dataset, created_by=owner, name="tenant B.txt", type="doc", suffix="txt", chunk_method="naive"
     )
     task = Task.objects.create(dataset=dataset, document=document)
+    chunk = Chunk.objects.create(id="b0b0b0b0b0b0b0b0", dataset=dataset, document=document, content="tenant B text")
     dataset_services.add_provider(tenant_id=owner.id, provider_name="ZHIPU-AI")
     dataset_services.add_provider_instance(tenant_id=owner.id, provider_name="ZHIPU-AI", instance_name="CI", api_key="b-key")
     return {
         "dataset_id": dataset.pk,
         "document_id": document.pk,
         "task_id": task.pk,
+        "chunk_id": chunk.pk,
         "token": key,
         "provider_name": "ZHIPU-AI",
     }
@@ -116,6 +133,9 @@ def _snapshot(tenant_id: str) -> dict:
         "datasets": list(Dataset.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
         "documents": list(Document.objects.filter(dataset__tenant_id=tenant_id).order_by("pk").values()),
         "tasks": list(Task.objects.filter(dataset__tenant_id=tenant_id).order_by("pk").values()),
+        "chunks": list(
+            Chunk.objects.filter(dataset__tenant_id=tenant_id).order_by("pk").values("pk", "content", "available", "embedding_dimension")
+        ),
         "providers": list(ModelProvider.objects.filter(tenant_id=tenant_id).order_by("pk").values()),
         "instances": list(ProviderInstance.objects.filter(provider__tenant_id=tenant_id).order_by("pk").values()),
         "models": list(TenantModel.objects.filter(tenant_id=tenant_id).order_by("pk").values()),

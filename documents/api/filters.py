@@ -182,6 +182,14 @@ def _matches_condition(meta: dict, condition: dict) -> bool:
     return any(_compare(value, operator, condition.get("value")) for value in values)
 
 
+def matches_metadata_condition(meta: dict, metadata_condition: dict) -> bool:
+    """Return whether document metadata meets a ``{"logic": "and"|"or", "conditions": [...]}`` filter."""
+    conditions = [condition for condition in metadata_condition.get("conditions") or [] if isinstance(condition, dict)]
+    logic = str(metadata_condition.get("logic", "and")).lower()
+    results = [_matches_condition(meta, condition) for condition in conditions]
+    return any(results) if logic == "or" else all(results)
+
+
 def _matches_exact(meta: dict, metadata: dict) -> bool:
     """All keys must match; within a key, any of the listed values."""
     for key, wanted in metadata.items():
@@ -200,7 +208,6 @@ def _metadata_matches(queryset, query: DocumentListQuery):
     A dataset with very many such documents needs this moved into SQL.
     """
     conditions = query.metadata_condition.get("conditions") or []
-    logic = str(query.metadata_condition.get("logic", "and")).lower()
     if not conditions and not query.metadata:
         return queryset
 
@@ -208,10 +215,8 @@ def _metadata_matches(queryset, query: DocumentListQuery):
     rows = queryset.exclude(meta_fields={}).values_list("id", "meta_fields")
     for doc_id, meta in rows:
         meta = meta or {}
-        if conditions:
-            results = [_matches_condition(meta, condition) for condition in conditions if isinstance(condition, dict)]
-            if not (any(results) if logic == "or" else all(results)):
-                continue
+        if conditions and not matches_metadata_condition(meta, query.metadata_condition):
+            continue
         if query.metadata and not _matches_exact(meta, query.metadata):
             continue
         matching.append(doc_id)
