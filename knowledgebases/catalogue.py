@@ -38,5 +38,9 @@ PROVIDERS: dict[str, ProviderSpec] = {
     # ``model_info`` has no models until the client lists them.
     "OpenAI-API-Compatible": ProviderSpec(kind=ProviderKind.OPENAI_COMPATIBLE),
     "OpenAI": ProviderSpec(kind=ProviderKind.OPENAI_COMPATIBLE, default_base_url="https://api.openai.com/v1"),
+    # Rerank services: their ``POST /rerank`` takes the same request as vLLM's and Xinference's, so
+    # the HTTP client of that kind serves them; an instance lists its models in ``model_info``.
+    "Jina": ProviderSpec(kind=ProviderKind.OPENAI_COMPATIBLE, default_base_url="https://api.jina.ai/v1"),
+    "Cohere": ProviderSpec(kind=ProviderKind.OPENAI_COMPATIBLE, default_base_url="https://api.cohere.com/v2"),
     "ZHIPU-AI": ProviderSpec(kind=ProviderKind.OPENAI_COMPATIBLE, default_base_url="https://open.bigmodel.cn/api/paas/v4"),
 }

@@ -1,0 +1,290 @@
+"""Hybrid retrieval over chunks: PostgreSQL full-text and pgvector search fused into one score.
+
+One request embeds the question once, then one SQL statement takes two candidate pools, the
+``top_k`` nearest chunks by cosine distance (the per-dimension HNSW index) and the ``top_k`` best
+full-text matches, and scores their union both ways. The final score of a chunk is
+``(1 - w) * term_similarity + w * vector_similarity``, optionally with a rerank model's score in
+place of the vector one. Hits at or above the threshold are ranked, counted and paged.
+"""
+
+import importlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+from documents.fulltext import (
+    highlight,
+    inverse_document_frequency,
+    lexeme_frequencies,
+    lexeme_query,
+    query_lexemes,
+    term_score_sql,
+)
+from documents.models import Chunk, Document
+from knowledgebases.models import Dataset, TenantModel
+
+logger = logging.getLogger(__name__)
+
+# hnsw.ef_search: the HNSW candidate list per scan. 100 keeps recall@10 at or above 0.95 on a
+# million 384-dimension vectors built with pgvector's defaults (m = 16, ef_construction = 64), as
+# measured by bench/retrieval_latency.py; iterative scans continue past it when top_k is larger.
+HNSW_EF_SEARCH = 100
+# hnsw.max_scan_tuples: upper bound of index tuples one iterative scan visits, so a filter that
+# rejects most rows (a small dataset inside a large table) cannot walk the whole graph.
+HNSW_MAX_SCAN_TUPLES = 40000
+# Full-text matches read per request before ranking. Ranking needs each match's tsvector, so this
+# bounds the cost of a question whose words are in a large share of a big corpus.
+FULLTEXT_SCAN_LIMIT = 4000
+# Lexemes in more than this share of all chunks (by planner statistics) still count in the score
+# but do not select candidates on their own: rows that share only common words with the question
+# would flood the scan limit and rank low anyway.
+COMMON_LEXEME_FRACTION = 0.05
+# A question's lexemes beyond this many (the rarest kept) add cost and almost no ranking signal.
+MAX_QUERY_LEXEMES = 32
+# Chunks sent to a rerank model: the best by fused score, at least this many and at least as many
+# as the requested page needs. Rerank services bill and slow down per passage.
+RERANK_POOL_SIZE = 64
+# Rows of these kinds are not text passages: knowledge-graph records have their own retrieval path.
+EXCLUDED_KINDS = ("graph",)
+
+
+class DifferentEmbeddingModels(Exception):
+    """The datasets of one request do not share an embedding model."""
+
+
+@dataclass
+class RetrievalQuery:
+    """Validated retrieval parameters; ``document_ids`` None means every document of the datasets."""
+
+    datasets: list[Dataset]
+    question: str
+    document_ids: list[str] | None = None
+    page: int = 1
+    page_size: int = 30
+    similarity_threshold: float = 0.2
+    vector_similarity_weight: float = 0.3
+    top_k: int = 1024
+    rerank_model: TenantModel | None = None
+    highlight: bool = False
+    use_kg: bool = False
+
+
+@dataclass
+class RetrievalResult:
+    total: int
+    chunks: list[dict]
+    doc_aggs: list[dict]
+    # Milliseconds spent embedding the question and in the rest of the search, for Server-Timing.
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Hit:
+    chunk_id: str
+    document_id: str
+    term: float
+    vector: float
+    score: float = 0.0
+
+
+def embedding_model_of(datasets: list[Dataset]) -> TenantModel:
+    """Return the one embedding model of the datasets, or raise DifferentEmbeddingModels."""
+    names = sorted({dataset.embedding_model for dataset in datasets})
+    if len(names) > 1:
+        raise DifferentEmbeddingModels(f"Datasets use different embedding models: {names}")
+    from knowledgebases.model_registry import resolve_model
+
+    dataset = datasets[0]
+    if dataset.tenant_embd_id:
+        found = TenantModel.objects.select_related("instance__provider").filter(pk=dataset.tenant_embd_id).first()
+        if found is not None:
+            return found
+    return resolve_model(dataset.tenant_id, dataset.embedding_model, "embedding")
+
+
+def embed_question(tenant_model: TenantModel, question: str) -> list[float]:
+    from knowledgebases.embeddings import embedder_for
+
+    return embedder_for(tenant_model).embed([question])[0]
+
+
+def retrieve(query: RetrievalQuery) -> RetrievalResult:
+    """Search the datasets for the question and return one page of ranked chunks."""
+    started = time.perf_counter()
+    vector = embed_question(embedding_model_of(query.datasets), query.question)
+    embedded = time.perf_counter()
+
+    lexemes, weights, selecting = _weighted_lexemes(query.question)
+    hits = _score_candidates(query, vector, lexemes, weights, selecting)
+    weight = query.vector_similarity_weight
+    for hit in hits:
+        hit.score = (1 - weight) * hit.term + weight * hit.vector
+    hits.sort(key=lambda hit: (-hit.score, hit.chunk_id))
+    if query.rerank_model is not None:
+        hits = _rerank(query, hits)
+    hits = [hit for hit in hits if hit.score >= query.similarity_threshold]
+
+    start = (query.page - 1) * query.page_size
+    page = hits[start : start + query.page_size]
+    chunks = _chunk_data(page, lexemes if query.highlight else None)
+    if query.use_kg and query.page == 1:
+        graph_chunk = knowledge_graph_chunk(datasets=query.datasets, question=query.question, question_vector=vector)
+        if graph_chunk is not None:
+            chunks.insert(0, graph_chunk)
+    finished = time.perf_counter()
+    return RetrievalResult(
+        total=len(hits),
+        chunks=chunks,
+        doc_aggs=_doc_aggs(hits),
+        timings={"embed": (embedded - started) * 1000, "search": (finished - embedded) * 1000},
+    )
+
+
+def _weighted_lexemes(question: str) -> tuple[list[str], list[float], list[str]]:
+    """Return the question's lexemes with IDF weights, and the lexemes that select candidates."""
+    lexemes = query_lexemes(question)
+    fractions = lexeme_frequencies(lexemes)
+    ranked = sorted(lexemes, key=lambda lexeme: (fractions[lexeme] or 0.0, lexeme))[:MAX_QUERY_LEXEMES]
+    weights = [inverse_document_frequency(fractions[lexeme]) for lexeme in ranked]
+    selecting = [lexeme for lexeme in ranked if (fractions[lexeme] or 0.0) <= COMMON_LEXEME_FRACTION]
+    return ranked, weights, selecting or ranked
+
+
+def _filters(query: RetrievalQuery) -> tuple[str, list]:
+    sql = "c.dataset_id = ANY(%s) AND c.available AND NOT (c.kind = ANY(%s))"
+    params = [[dataset.pk for dataset in query.datasets], list(EXCLUDED_KINDS)]
+    if query.document_ids is not None:
+        sql += " AND c.document_id = ANY(%s)"
+        params.append(query.document_ids)
+    return sql, params
+
+
+def vector_candidates_sql(dimension: int, filters: str) -> str:
+    """SQL of the ``top_k`` nearest chunks; the cast and predicate match the HNSW index of ``dimension``."""
+    dimension = int(dimension)
+    return (
+        f"SELECT c.id FROM documents_chunk c WHERE c.embedding_dimension = {dimension} AND {filters} "
+        f"ORDER BY c.embedding::vector({dimension}) <=> %s::vector({dimension}) LIMIT %s"
+    )
+
+
+def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weights, selecting) -> list[_Hit]:
+    dimension = len(vector)
+    weight = query.vector_similarity_weight
+    use_vectors = weight > 0
+    use_text = weight < 1 and bool(lexemes)
+    if not use_vectors and not use_text:
+        return []
+
+    filters, filter_params = _filters(query)
+    pools, params = [], []
+    if use_vectors:
+        pools.append(f"({vector_candidates_sql(dimension, filters)})")
+        params += [*filter_params, vector, query.top_k]
+    if use_text:
+        score_sql, score_params = term_score_sql(lexemes, weights, column="m.search_vector")
+        pools.append(
+            f"(SELECT m.id FROM (SELECT c.id, c.search_vector FROM documents_chunk c WHERE {filters} "
+            f"AND c.search_vector @@ %s::tsquery LIMIT %s) m ORDER BY {score_sql} DESC, m.id LIMIT %s)"
+        )
+        params += [*filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT, *score_params, query.top_k]
+    final_score_sql, final_score_params = term_score_sql(lexemes, weights, column="c.search_vector")
+    sql = (
+        f"WITH pool AS ({' UNION '.join(pools)}) "
+        f"SELECT c.id, c.document_id, {final_score_sql}, "
+        f"CASE WHEN c.embedding_dimension = {int(dimension)} "
+        f"THEN 1 - (c.embedding::vector({int(dimension)}) <=> %s::vector({int(dimension)})) ELSE 0 END "
+        f"FROM documents_chunk c JOIN pool ON pool.id = c.id"
+    )
+    params = [*params, *final_score_params, vector]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}")
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {HNSW_MAX_SCAN_TUPLES}")
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [_Hit(chunk_id=row[0], document_id=row[1], term=float(row[2]), vector=float(row[3])) for row in rows]
+
+
+def _rerank(query: RetrievalQuery, hits: list[_Hit]) -> list[_Hit]:
+    """Replace the vector part of the best hits' scores by the rerank model's; drop the rest."""
+    from knowledgebases.rerank import reranker_for
+
+    pool = hits[: max(RERANK_POOL_SIZE, query.page * query.page_size)]
+    contents = dict(Chunk.objects.filter(pk__in=[hit.chunk_id for hit in pool]).values_list("id", "content"))
+    scores = reranker_for(query.rerank_model).scores(query.question, [contents.get(hit.chunk_id, "") for hit in pool])
+    weight = query.vector_similarity_weight
+    for hit, score in zip(pool, scores):
+        hit.score = (1 - weight) * hit.term + weight * score
+    pool.sort(key=lambda hit: (-hit.score, hit.chunk_id))
+    return pool
+
+
+def _chunk_data(page: list[_Hit], lexemes: list[str] | None) -> list[dict]:
+    from documents.chunk_services import image_id
+
+    if not page:
+        return []
+    rows = {chunk.pk: chunk for chunk in Chunk.objects.filter(pk__in=[hit.chunk_id for hit in page]).select_related("document")}
+    ordered = [(hit, rows[hit.chunk_id]) for hit in page if hit.chunk_id in rows]
+    marked = highlight([chunk.content for _, chunk in ordered], lexemes) if lexemes is not None else None
+    result = []
+    for index, (hit, chunk) in enumerate(ordered):
+        item = {
+            "id": chunk.pk,
+            "content": chunk.content,
+            "content_ltks": chunk.content_tokens,
+            "document_id": chunk.document_id,
+            "document_keyword": chunk.document.name,
+            "dataset_id": chunk.dataset_id,
+            "important_keywords": chunk.important_keywords,
+            "questions": chunk.questions,
+            "tag_kwd": chunk.tags,
+            "image_id": image_id(chunk),
+            "similarity": hit.score,
+            "vector_similarity": hit.vector,
+            "term_similarity": hit.term,
+            "positions": chunk.positions,
+            "doc_type_kwd": chunk.doc_type,
+            "mom_id": "",
+            "row_id": chunk.position,
+        }
+        if marked is not None:
+            item["highlight"] = marked[index]
+        result.append(item)
+    return result
+
+
+def _doc_aggs(hits: list[_Hit]) -> list[dict]:
+    counts: dict[str, int] = {}
+    for hit in hits:
+        counts[hit.document_id] = counts.get(hit.document_id, 0) + 1
+    names = dict(Document.objects.filter(pk__in=list(counts)).values_list("id", "name"))
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], names.get(item[0], ""), item[0]))
+    return [{"doc_name": names.get(doc_id, ""), "doc_id": doc_id, "count": count} for doc_id, count in ordered]
+
+
+# Module and function that the knowledge-graph work provides; looked up at call time so retrieval
+# works before it exists.
+GRAPH_RETRIEVAL_MODULE = "knowledgebases.graph_retrieval"
+GRAPH_RETRIEVAL_FUNCTION = "knowledge_graph_chunk"
+
+
+def knowledge_graph_chunk(*, datasets: list[Dataset], question: str, question_vector: list[float]) -> dict | None:
+    """Return a chunk with the datasets' knowledge-graph context for the question, or None.
+
+    The graph module's function of the same name builds it and returns None when no dataset has a
+    graph; without that module this returns None.
+    """
+    try:
+        module = importlib.import_module(GRAPH_RETRIEVAL_MODULE)
+    except ModuleNotFoundError as error:
+        if error.name != GRAPH_RETRIEVAL_MODULE:
+            raise
+        return None
+    build = getattr(module, GRAPH_RETRIEVAL_FUNCTION, None)
+    if build is None:
+        return None
+    return build(datasets=datasets, question=question, question_vector=question_vector)
