@@ -211,6 +211,13 @@ def delete_chunks_of_documents(document_ids: list[str]) -> int:
     return chunk_store.delete_chunks_of_documents(document_ids)
 
 
+def remove_documents_from_graphs(document_ids: list[str]) -> None:
+    """Remove the documents' entities and relations from their datasets' knowledge graphs."""
+    from knowledgebases.graph import remove_documents
+
+    remove_documents(document_ids)
+
+
 def delete_tasks_of_documents(document_ids: list[str]) -> int:
     """Delete the task rows of the documents and flag the unfinished ones as cancelled.
 
@@ -423,6 +430,7 @@ def _delete_documents(queryset) -> int:
 
         delete_chunks_of_documents(ids)
         delete_tasks_of_documents(ids)
+        remove_documents_from_graphs(ids)
         _release_counters(documents)
         per_dataset: dict[str, int] = {}
         for document in documents:

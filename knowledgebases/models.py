@@ -155,3 +155,14 @@ class TenantModel(TimestampedModel):
     def composite_name(self) -> str:
         """``<model>@<instance>@<provider>``: the reference form stored as a tenant default."""
         return f"{self.name}@{self.instance.name}@{self.instance.provider.name}"
+
+
+# Knowledge-graph rows live in their own module; importing them here registers them with the app.
+from knowledgebases.graph_models import (  # noqa: E402, F401
+    GraphAlias,
+    GraphCommunity,
+    GraphDocument,
+    GraphEntity,
+    GraphMention,
+    GraphRelation,
+)

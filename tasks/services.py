@@ -26,7 +26,7 @@ from knowledgebases.models import Dataset
 from ragflow_site.exceptions import DataError
 from ragflow_site.models import new_id
 from tasks import cancellation
-from tasks.choices import TaskStatus
+from tasks.choices import TaskStatus, TaskType
 from tasks.models import Task
 from tasks.planning import plan_task_ranges
 
@@ -152,20 +152,32 @@ def _after_queue(old_task_ids: list[str], tasks: list[Task]) -> None:
         enqueue_task(task.id, task.rq_job_id)
 
 
+def _job_function(task_id: str):
+    """Return the job function of the task's type: parsing, or a dataset-level index job."""
+    from tasks.jobs import run_parse_task
+
+    task_type = Task.objects.filter(pk=task_id).values_list("task_type", flat=True).first()
+    if task_type in (TaskType.GRAPHRAG, TaskType.RAPTOR):
+        from tasks.index_jobs import run_index_task
+
+        return run_index_task
+    return run_parse_task
+
+
 def enqueue_task(task_id: str, job_id: str, *, delay_seconds: float = 0) -> bool:
     """Put a task's job on the queue; False when Redis is unreachable (recovery re-enqueues it)."""
-    from tasks.jobs import run_parse_task
+    job_function = _job_function(task_id)
 
     queue = django_rq.get_queue("default")
     try:
         if delay_seconds > 0:
             queue.enqueue_in(
-                timedelta(seconds=delay_seconds), run_parse_task, task_id, job_id=job_id,
+                timedelta(seconds=delay_seconds), job_function, task_id, job_id=job_id,
                 job_timeout=settings.RQ_DEFAULT_JOB_TIMEOUT, failure_ttl=24 * 3600,
             )
         else:
             queue.enqueue(
-                run_parse_task, task_id, job_id=job_id, job_timeout=settings.RQ_DEFAULT_JOB_TIMEOUT,
+                job_function, task_id, job_id=job_id, job_timeout=settings.RQ_DEFAULT_JOB_TIMEOUT,
                 failure_ttl=24 * 3600,
             )
     except redis.RedisError as error:

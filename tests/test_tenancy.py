@@ -93,6 +93,25 @@ ROWS: dict[str, Row] = {
     "task-cancel": Row(calls=(Call("post", expected_code=0),)),
     "task-detail": Row(calls=(Call("patch", {"action": "stop"}, expected_code=0),)),
     "api-token-detail": Row(calls=(Call("delete", expected_code=0),)),
+    # Index routes check the dataset before the ``type`` query, so a bare URL is enough.
+    "dataset-index": Row(
+        calls=(
+            Call("post", message="no authorization"),
+            Call("get", message="no authorization"),
+            Call("delete", message="no authorization"),
+        )
+    ),
+    "dataset-graph": Row(
+        calls=(Call("get", expected_code=109, message="no authorization"), Call("delete", message="no authorization"))
+    ),
+    "dataset-knowledge-graph": Row(
+        calls=(Call("get", expected_code=109, message="no authorization"), Call("delete", message="no authorization"))
+    ),
+    "dataset-raptor": Row(calls=(Call("delete", message="no authorization"),)),
+    "dataset-run-graphrag": Row(calls=(Call("post", message="no authorization"),)),
+    "dataset-trace-graphrag": Row(calls=(Call("get", message="no authorization"),)),
+    "dataset-run-raptor": Row(calls=(Call("post", message="no authorization"),)),
+    "dataset-trace-raptor": Row(calls=(Call("get", message="no authorization"),)),
     # Provider names are per tenant: A has not added B's provider, so A's request finds none.
     "provider-instance-list": Row(
         calls=(

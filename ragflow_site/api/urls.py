@@ -17,5 +17,6 @@ urlpatterns = [
     re_path(r"", include("accounts.api.urls")),
     re_path(r"", include("tasks.api.urls")),
     re_path(r"", include("knowledgebases.api.urls")),
+    re_path(r"", include("knowledgebases.api.index_urls")),
     re_path(r"", include("documents.api.urls")),
 ]
