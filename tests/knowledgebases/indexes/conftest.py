@@ -20,11 +20,15 @@ CHAT_MODEL = f"fake-chat@fake@{PROVIDER}"
 EMBEDDING_MODEL = f"fake-embed@fake@{PROVIDER}"
 # Context window of the fake chat model; tests that check batching shrink it.
 CONTEXT_TOKENS = 8192
+# Vector size of the fake embedding model. The schema already has the HNSW index for 384
+# dimensions, so storing RAPTOR summaries does not create an index inside the test's transaction
+# (PostgreSQL rejects CREATE INDEX on a table with pending trigger events).
+DIMENSION = 384
 
 
 @pytest.fixture
 def chat_server():
-    with FakeChatServer() as server:
+    with FakeChatServer(dimension=DIMENSION) as server:
         yield server
 
 
@@ -71,7 +75,7 @@ def index_dataset(user, fake_models):
     return create
 
 
-def add_document(dataset, name: str, texts: list[str], vectors: list[list[float]] | None = None, dimension: int = 64):
+def add_document(dataset, name: str, texts: list[str], vectors: list[list[float]] | None = None, dimension: int = DIMENSION):
     """Create a parsed document with one chunk per text, embedded like the fake server does unless ``vectors`` are given."""
     document = Document.objects.create(
         dataset=dataset, created_by=dataset.created_by, name=name, type="doc", suffix="txt", chunk_method="naive",

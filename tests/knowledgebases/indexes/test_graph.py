@@ -11,7 +11,7 @@ from knowledgebases.models import Dataset, TenantModel
 from tasks import cancellation
 from tasks.choices import TaskStatus
 from tests.fakes.chat_server import Reply, bag_of_words_vector
-from tests.knowledgebases.indexes.conftest import add_document, run_inline, start_inline
+from tests.knowledgebases.indexes.conftest import DIMENSION, add_document, run_inline, start_inline
 from tests.knowledgebases.indexes.responders import GraphResponder
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +58,7 @@ def test_graph_built_from_two_documents(auth_client, index_dataset, responder, c
     assert sorted(ada.document_ids) == sorted([document_a.id, document_b.id])
     assert "worked with Charles Babbage" in ada.description
     assert "published notes" in ada.description
-    assert ada.embedding_dimension == 64
+    assert ada.embedding_dimension == DIMENSION
     assert ada.pagerank > 0
     assert ada.rank == 3
     relation = GraphRelation.objects.get(dataset=dataset, source_key="ada lovelace", target_key="analytical engine")
@@ -225,7 +225,7 @@ def test_communities_get_reports(auth_client, index_dataset, responder, chat_ser
     assert report.rating == 7
     assert report.findings[0]["explanation"] == "It links the others."
     assert report.content.startswith(f"# {report.title}")
-    assert report.embedding_dimension == 64
+    assert report.embedding_dimension == DIMENSION
     assert f"{len(communities)} community reports" in task.progress_msg
 
     requests_before = len(chat_server.requests)
@@ -339,7 +339,7 @@ def test_knowledge_graph_chunk_for_question(auth_client, index_dataset, responde
     start_inline(auth_client, dataset.id, "graph")
     question = "What did Ada Lovelace build?"
 
-    chunk = knowledge_graph_chunk(datasets=[dataset], question=question, question_vector=bag_of_words_vector(question, 64))
+    chunk = knowledge_graph_chunk(datasets=[dataset], question=question, question_vector=bag_of_words_vector(question, DIMENSION))
 
     assert chunk["document_keyword"] == "Related content in Knowledge Graph"
     assert chunk["content"].startswith("## Entities\n- Ada Lovelace (person, relevance 1.00)")
@@ -351,4 +351,4 @@ def test_knowledge_graph_chunk_for_question(auth_client, index_dataset, responde
 def test_knowledge_graph_chunk_without_graph(index_dataset):
     dataset = index_dataset()
 
-    assert knowledge_graph_chunk(datasets=[dataset], question="anything", question_vector=[0.1] * 64) is None
+    assert knowledge_graph_chunk(datasets=[dataset], question="anything", question_vector=[0.1] * DIMENSION) is None
