@@ -111,8 +111,7 @@ class Stack:
         for index in range(self.worker_count):
             self._spawn(
                 f"worker{index}",
-                [python, "manage.py", "rqworker", "default", "--worker-class", "tasks.worker.IngestionWorker",
-                 "--with-scheduler"],
+                [python, "manage.py", "ingest_worker"],
             )
         self._spawn("aggregator", [python, "manage.py", "aggregate_progress", "--interval", "0.5"])
         self._wait_ready()

@@ -4,6 +4,7 @@ With no variables set, the project starts an embedded PostgreSQL and uses a loca
 Redis, keeping all state under ``var/``. ``docs/deployment.md`` lists every variable.
 """
 
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -104,8 +105,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis, cache and queues ---------------------------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL") or embedded.default_redis_url(VAR_DIR)
+# Deployments that share one Redis (two checkouts on a laptop both using the local server's db 0)
+# must not take each other's jobs or locks, so Redis names carry an id derived from the database
+# the deployment writes to. Nodes of one deployment reach the same database and agree on the id;
+# set REDIS_KEY_PREFIX and RQ_QUEUE explicitly if they name it differently.
+_database = DATABASES["default"]
+INSTANCE_ID = hashlib.sha256(
+    f"{_database.get('HOST') or ''}:{_database.get('PORT') or ''}/{_database['NAME']}".encode()
+).hexdigest()[:12]
 # Prefix of every key this project writes to Redis besides RQ's own ``rq:`` keys.
-REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX") or "ragflow"
+REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX") or f"ragflow:{INSTANCE_ID}"
 
 CACHES = {
     "default": {
@@ -118,8 +127,10 @@ CACHES = {
 # Parsing a long PDF page range and embedding its chunks takes minutes on a small CPU, so one hour
 # bounds a stuck job without killing real work.
 RQ_DEFAULT_JOB_TIMEOUT = env_int("RQ_JOB_TIMEOUT", 3600)
+# The queue of this deployment's jobs; ``python manage.py ingest_worker`` consumes it.
+RQ_QUEUE_NAME = env_str("RQ_QUEUE") or f"ragflow-{INSTANCE_ID}"
 RQ_QUEUES = {
-    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_DEFAULT_JOB_TIMEOUT},
+    RQ_QUEUE_NAME: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_DEFAULT_JOB_TIMEOUT},
 }
 # A running task stamps its row this often; the aggregator treats a task whose stamp is older than
 # the timeout as lost (its worker died) and retries or fails it.

@@ -156,7 +156,7 @@ def requeue_orphans(min_age_seconds: float = ORPHAN_MIN_AGE_SECONDS) -> int:
     if not tasks:
         return 0
     try:
-        connection = django_rq.get_connection("default")
+        connection = django_rq.get_connection(settings.RQ_QUEUE_NAME)
         pipeline = connection.pipeline()
         for _, job_id in tasks:
             pipeline.exists(Job.key_for(job_id))

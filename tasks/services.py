@@ -168,7 +168,7 @@ def enqueue_task(task_id: str, job_id: str, *, delay_seconds: float = 0) -> bool
     """Put a task's job on the queue; False when Redis is unreachable (recovery re-enqueues it)."""
     job_function = _job_function(task_id)
 
-    queue = django_rq.get_queue("default")
+    queue = django_rq.get_queue(settings.RQ_QUEUE_NAME)
     try:
         if delay_seconds > 0:
             queue.enqueue_in(

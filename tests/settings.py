@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ragflow_site.settings import *  # noqa: F403
 from ragflow_site.settings import REDIS_URL as _DEVELOPMENT_REDIS_URL
-from ragflow_site.settings import VAR_DIR, env_int
+from ragflow_site.settings import RQ_QUEUE_NAME, VAR_DIR, env_int
 
 REDIS_TEST_DB = env_int("REDIS_TEST_DB", 15)
 _parts = urlsplit(_DEVELOPMENT_REDIS_URL)
@@ -21,7 +21,7 @@ CACHES = {
         "KEY_PREFIX": "ragflow-test",
     }
 }
-RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+RQ_QUEUES = {RQ_QUEUE_NAME: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
 
 MEDIA_ROOT = VAR_DIR / "test-files"
 STORAGES = {

@@ -38,6 +38,9 @@ def worker_env(**overrides) -> dict:
         TASK_HEARTBEAT_SECONDS=str(settings.TASK_HEARTBEAT_SECONDS),
         TASK_HEARTBEAT_TIMEOUT_SECONDS=str(settings.TASK_HEARTBEAT_TIMEOUT_SECONDS),
         TASK_RETRY_DELAY_SECONDS=str(settings.TASK_RETRY_DELAY_SECONDS),
+        # The subprocess derives these from its DATABASE_URL otherwise, which names the test database.
+        RQ_QUEUE=settings.RQ_QUEUE_NAME,
+        REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX,
     )
     env.update({key: str(value) for key, value in overrides.items()})
     return env
@@ -52,10 +55,7 @@ class WorkerProcess:
         self.process = None
 
     def start(self):
-        command = [
-            sys.executable, "manage.py", "rqworker", "default",
-            "--worker-class", "tasks.worker.IngestionWorker", "--with-scheduler",
-        ]
+        command = [sys.executable, "manage.py", "ingest_worker"]
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + WORKER_START_TIMEOUT

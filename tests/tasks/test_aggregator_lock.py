@@ -67,6 +67,7 @@ def _aggregator_env() -> dict:
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     env["REDIS_TEST_DB"] = str(settings.REDIS_TEST_DB)
+    env["REDIS_KEY_PREFIX"] = settings.REDIS_KEY_PREFIX
     return env
 
 

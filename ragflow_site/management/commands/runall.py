@@ -33,10 +33,7 @@ class Command(BaseCommand):
                 python, "-m", "gunicorn", "ragflow_site.wsgi",
                 "--bind", f"{host}:{port}", "--workers", web_workers, "--access-logfile", "-",
             ],
-            "worker": [
-                python, "manage.py", "rqworker", "default",
-                "--worker-class", "tasks.worker.IngestionWorker", "--with-scheduler",
-            ],
+            "worker": [python, "manage.py", "ingest_worker"],
             "aggregator": [python, "manage.py", "aggregate_progress"],
         }
         children = {}

@@ -1,0 +1,24 @@
+"""Start an RQ worker on this deployment's queue with the ingestion worker class and the scheduler."""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a worker for parse and index jobs: django-rq's rqworker on RQ_QUEUE with "
+        "tasks.worker.IngestionWorker (models load once per process) and the scheduler for delayed retries."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--burst", action="store_true", help="Exit when the queue is empty.")
+
+    def handle(self, *args, burst: bool, **options):
+        call_command(
+            "rqworker",
+            settings.RQ_QUEUE_NAME,
+            worker_class="tasks.worker.IngestionWorker",
+            with_scheduler=True,
+            burst=burst,
+        )
