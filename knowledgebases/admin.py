@@ -95,3 +95,7 @@ class TenantModelAdmin(admin.ModelAdmin):
     list_select_related = ("instance__provider", "tenant")
     search_fields = ("name", "id", "tenant__id")
     raw_id_fields = ("tenant", "instance")
+
+
+# Registers the knowledge-graph admin pages, which live beside their models.
+from knowledgebases import graph_admin  # noqa: E402, F401

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models import Count
 from pydantic import ValidationError
 
 from knowledgebases.chat import OpenAICompatibleChat, chat_model_of_dataset, estimate_tokens
@@ -155,7 +156,7 @@ class GraphBuilder:
                 policy=self.policy, cancel=self.context.check_cancelled, label=f"{label} (follow-up)", read=read,
             )
         except RequestFailed as failure:
-            # The first answer stands on its own; the follow-up only adds missed items.
+            # The follow-up only adds missed items, so the first response is still complete.
             logger.info("%s: follow-up request failed, keeping the first answer: %s", label, failure.reason)
             return extracted
         return extracted + more
@@ -402,7 +403,15 @@ class GraphBuilder:
         """Build or update the graph; return the final trace line. Raises IndexBuildError when nothing could be extracted."""
         started = time.perf_counter()
         documents = list(parsed_documents(self.dataset.pk))
-        done_ids = set(GraphDocument.objects.filter(dataset_id=self.dataset.pk).values_list("document_id", flat=True))
+        chunk_counts = dict(
+            parsed_chunks(self.dataset.pk).order_by().values_list("document_id").annotate(count=Count("id"))
+        )
+        # A document parsed again since its extraction has a different number of chunks: redo it.
+        done_ids = {
+            document_id
+            for document_id, count in GraphDocument.objects.filter(dataset_id=self.dataset.pk).values_list("document_id", "chunk_count")
+            if chunk_counts.get(document_id) == count
+        }
         new_documents = [document for document in documents if document.pk not in done_ids]
         self.context.report(
             0.01,
@@ -495,8 +504,8 @@ def lock_dataset(dataset_id: str, timeout_seconds: int) -> None:
 def rebuild_rows(dataset_id: str, previous: MergedRows | None = None) -> MergedRows:
     """Fold the dataset's current mentions into rows and compute PageRank and degree.
 
-    Rows whose sources equal a row of ``previous`` take its description and embedding; others get
-    their joined notes and are marked stale, so the next index run summarises and embeds them.
+    Rows whose sources equal a row of ``previous`` take its description and embedding. Other rows
+    get their joined notes and are marked stale, so the next index run summarises and embeds them.
     """
     aliases = dict(GraphAlias.objects.filter(dataset_id=dataset_id).values_list("alias_key", "canonical_key"))
     entities, relations = merge_mentions(GraphMention.objects.filter(dataset_id=dataset_id), aliases)
@@ -575,9 +584,9 @@ def delete_graph(dataset_id: str) -> int:
 def remove_documents(document_ids: list[str]) -> None:
     """Remove deleted documents from their datasets' graphs, inside the caller's transaction.
 
-    What only those documents supported disappears; entities and relations that other documents
-    also mention are rebuilt from the remaining mentions (without the chat model, so they are
-    marked stale), and communities that contained a removed entity are dropped.
+    What only those documents supported disappears. Entities and relations that other documents
+    also mention are rebuilt from the remaining mentions without the chat model, so they are
+    marked stale. Communities that contained a removed entity are dropped.
     """
     dataset_ids = list(
         GraphMention.objects.filter(document_id__in=document_ids).values_list("dataset_id", flat=True).distinct()

@@ -71,8 +71,8 @@ class GraphAlias(models.Model):
 class GraphEntity(TimestampedModel):
     """A node of the merged graph: all mentions of one (resolved) entity name in the dataset.
 
-    ``stale`` marks a row whose description was rebuilt without the chat model or embedding model
-    (after a document deletion); the next index run summarises and embeds it again.
+    ``stale`` marks a row whose description was rebuilt without the chat and embedding models
+    after a document deletion. The next index run summarises and embeds it again.
     """
 
     dataset = models.ForeignKey("knowledgebases.Dataset", on_delete=models.CASCADE, related_name="graph_entities")

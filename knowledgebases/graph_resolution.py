@@ -1,8 +1,8 @@
 """Entity resolution: find names that refer to one entity and ask the chat model about likely pairs.
 
-Comparing every pair of entities costs n² model calls, so pairs are pre-filtered by name: only
-entities of the same type whose names share a word or an acronym and look alike are sent, in
-batches that fit the model's prompt budget.
+Comparing every pair of entities costs n² model calls, so pairs are pre-filtered by name. Only
+entities of the same type whose names share a word or an acronym and look alike are sent. They go
+in batches that fit the model's prompt budget.
 """
 
 import logging
@@ -19,8 +19,8 @@ from knowledgebases.llm_json import AnswerFormatError
 
 logger = logging.getLogger(__name__)
 
-# Name similarity (difflib ratio of the case-folded names) from which a pair is worth asking about;
-# below it, spellings of one name ("Acme Corp" / "ACME Corporation", 0.72) are rarely missed.
+# Name similarity (difflib ratio of the case-folded names) from which a pair is sent to the model.
+# Two spellings of one name such as "acme corp" and "acme corporation" score 0.72.
 MIN_NAME_SIMILARITY = 0.6
 # Most pairs asked about in one run, which bounds the run's cost on large graphs.
 MAX_CANDIDATE_PAIRS = 2000

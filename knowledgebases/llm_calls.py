@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 class RequestFailed(Exception):
-    """A request failed on every attempt; ``reason`` says why the last attempt failed."""
+    """A request failed on every attempt; ``reason`` is the error of the last attempt."""
 
     def __init__(self, reason: str):
         super().__init__(reason)

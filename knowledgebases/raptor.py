@@ -40,9 +40,9 @@ logger = logging.getLogger(__name__)
 # samples than a document has chunks, and ten components keep most of the variance of small sets.
 REDUCED_DIMENSIONS = 10
 # Variance added to every mixture component (GaussianMixture's reg_covar) on the unit-scaled points.
-# Without a floor, BIC prefers one component per chunk because a single point has zero variance;
-# 0.05 kept well-separated synthetic groups of 3 to 20 points apart and left pure noise in one
-# cluster, while 0.01 and below split noise into many clusters.
+# Without a floor, BIC prefers one component per chunk because a single point has zero variance.
+# On synthetic data, 0.05 kept well-separated groups of 3 to 20 points apart and left pure noise in
+# one cluster. Floors of 0.01 and below split noise into many clusters.
 VARIANCE_FLOOR = 0.05
 # Tree levels at most; each level at least halves the nodes in practice, so eight levels cover
 # hundreds of thousands of chunks.
@@ -213,6 +213,8 @@ class RaptorBuilder:
         counter = default_token_counter()
         rows = []
         for summary in summaries:
+            # NOTE: a chunk belongs to one document, so a summary spanning documents (dataset scope)
+            # is stored under the one with most chunks in it and outlives the deletion of the others.
             document_id = summary.node.documents.most_common(1)[0][0]
             position = POSITION_BASE + summary.level * POSITION_LEVEL_STEP + summary.number
             rows.append(

@@ -352,3 +352,18 @@ def test_knowledge_graph_chunk_without_graph(index_dataset):
     dataset = index_dataset()
 
     assert knowledge_graph_chunk(datasets=[dataset], question="anything", question_vector=[0.1] * DIMENSION) is None
+
+
+def test_reparsed_document_is_extracted_again(auth_client, index_dataset, responder):
+    dataset = index_dataset()
+    document = add_document(dataset, "a.txt", DOCUMENT_A)
+    start_inline(auth_client, dataset.id, "graph")
+    GraphDocument.objects.filter(document=document).update(chunk_count=1)
+    responder.extraction_texts.clear()
+
+    task = start_inline(auth_client, dataset.id, "graph")
+
+    assert task.status == TaskStatus.DONE, task.progress_msg
+    assert "1 new of 1 parsed documents" in task.progress_msg
+    assert len(responder.extraction_texts) == 1
+    assert GraphDocument.objects.get(document=document).chunk_count == 2
