@@ -1,13 +1,13 @@
 """Fixtures of document tests: private file storage, datasets, a second tenant and upload helpers."""
 
 import io
-from pathlib import Path
 
 import pytest
 
 from knowledgebases import services as dataset_services
+from tests.corpus import DOCS
 
-CORPUS = Path("/work/shared/data/docs")
+CORPUS = DOCS
 
 
 class NamedBytes(io.BytesIO):

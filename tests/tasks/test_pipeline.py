@@ -1,7 +1,6 @@
 """The whole ingestion path: upload, start, a real worker, the aggregator, and the stored chunks."""
 
 import time
-from pathlib import Path
 
 import pytest
 import redis
@@ -16,10 +15,11 @@ from knowledgebases.models import Dataset
 from tasks.choices import TaskStatus
 from tasks.models import Task
 from tests.tasks.conftest import wait_for_run
+from tests.corpus import DOCS
 
 pytestmark = pytest.mark.slow
 
-CORPUS = Path(settings.BASE_DIR).parent / "shared" / "data" / "docs"
+CORPUS = DOCS
 
 
 def paragraphs(count: int, topic: str = "river") -> bytes:

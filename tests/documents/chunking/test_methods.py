@@ -1,7 +1,6 @@
 """Chunk methods on generated and real documents: shapes, counts, sizes and context."""
 
 import io
-from pathlib import Path
 
 import docx
 import pytest
@@ -9,8 +8,8 @@ import pytest
 from documents.chunking import ChunkingError, UnknownChunkMethodError, chunk, default_token_counter
 from documents.chunking.chunk import parse_delimiter
 from documents.parsers import Block, BlockKind, ParsedDocument, parse
+from tests.corpus import DOCS
 
-DOCS = Path("/work/shared/data/docs")
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 import datetime
 import io
-from pathlib import Path
 
 import docx
 import openpyxl
@@ -18,8 +17,8 @@ from documents.parsers import (
     count_units,
     parse,
 )
+from tests.corpus import DOCS
 
-DOCS = Path("/work/shared/data/docs")
 
 
 def _docx_bytes(document) -> bytes:

@@ -1,6 +1,5 @@
 """PDF parsing on real files: text order, page numbers, positions, tables and bad files."""
 
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,8 @@ from documents.parsers import (
     parse,
 )
 from documents.parsers import ocr
+from tests.corpus import DOCS
 
-DOCS = Path("/work/shared/data/docs")
 
 
 def test_two_column_paper_reads_columns_in_order():

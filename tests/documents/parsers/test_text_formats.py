@@ -1,6 +1,5 @@
 """Text-based formats: TXT encodings, Markdown, CSV, JSON, HTML, EML, EPUB and images."""
 
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,8 @@ from documents.parsers import (
     ocr,
     parse,
 )
+from tests.corpus import DOCS
 
-DOCS = Path("/work/shared/data/docs")
 
 
 def test_txt_generated_gb18030():

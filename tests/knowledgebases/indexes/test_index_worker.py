@@ -1,7 +1,6 @@
 """The real path: upload and parse real files with the worker, then build the indexes with the worker."""
 
 import time
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,10 +14,11 @@ from tests.fakes.chat_server import Reply
 from tests.knowledgebases.indexes.conftest import CHAT_MODEL
 from tests.knowledgebases.indexes.responders import generic_extraction
 from tests.tasks.conftest import start_worker, wait_for_run  # noqa: F401 - start_worker is a fixture
+from tests.corpus import DOCS
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-CORPUS = Path("/work/shared/data/docs")
+CORPUS = DOCS
 FILES = ("moliere-bio-cp1252.txt", "portuguese-latin1.txt")
 # A graph of two small files takes a few seconds; the limit leaves room for a slow machine.
 INDEX_TIMEOUT = 120
