@@ -1,9 +1,9 @@
 """Chunk management within one document: add, update, delete and switch availability.
 
 A write that changes text embeds it before the transaction opens, so no row lock waits on the
-embedding model. Inside the transaction the document row is locked, the chunk and its full-text
-and vector entries are written, and the document's and dataset's chunk and token counters are
-recounted from the rows, so after every request the counters equal the stored chunks.
+embedding model. Inside the transaction the document row is locked and the chunk is written with
+its full-text and vector entries. Then the document's and the dataset's chunk and token counters
+are recounted from the rows, so after every request the counters equal the stored chunks.
 """
 
 import hashlib
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 # weights, as RAGFlow does, so the name nudges retrieval without outweighing the text.
 TITLE_VECTOR_WEIGHT = 0.1
 CONTENT_VECTOR_WEIGHT = 0.9
-# Rows with this kind are knowledge-graph records stored beside text chunks; chunk routes skip them.
+# Rows of this kind are knowledge-graph records stored beside text chunks, so chunk routes skip them.
 GRAPH_KIND = "graph"
 
 

@@ -1,6 +1,6 @@
 """Rerank clients: HTTP services with a Jina/Cohere-style ``POST {base_url}/rerank`` API.
 
-The request is ``{"model", "query", "documents": [...], "top_n"}`` and the answer lists
+The request is ``{"model", "query", "documents": [...], "top_n"}`` and the response lists
 ``{"index", "relevance_score"}`` per document, the format of Jina AI, Cohere (v2), vLLM and
 Xinference. No cross-encoder ships inside this server, so reranking always goes to such a service.
 """
@@ -14,10 +14,10 @@ from knowledgebases.choices import ProviderKind
 
 logger = logging.getLogger(__name__)
 
-# Seconds to wait for one rerank answer. A hosted reranker scores 64 passages in well under a
+# Seconds to wait for one rerank response. A hosted reranker scores 64 passages in well under a
 # second; a CPU-hosted one can take several, and a request blocks a retrieval call, so 30 s is the cap.
 RERANK_TIMEOUT_SECONDS = 30
-# Attempts for a 429 or 5xx answer; retrieval is interactive, so only one retry after a short pause.
+# Attempts for a 429 or 5xx response. Retrieval is interactive, so only one retry after a short pause.
 RERANK_ATTEMPTS = 2
 RERANK_BACKOFF_SECONDS = 0.5
 

@@ -19,6 +19,7 @@ from documents.fulltext import (
     inverse_document_frequency,
     lexeme_frequencies,
     lexeme_query,
+    matched_lexemes_sql,
     query_lexemes,
     term_score_sql,
 )
@@ -34,12 +35,13 @@ HNSW_EF_SEARCH = 100
 # hnsw.max_scan_tuples: upper bound of index tuples one iterative scan visits, so a filter that
 # rejects most rows (a small dataset inside a large table) cannot walk the whole graph.
 HNSW_MAX_SCAN_TUPLES = 40000
-# Full-text matches read per request before ranking. Ranking needs each match's tsvector, so this
-# bounds the cost of a question whose words are in a large share of a big corpus.
-FULLTEXT_SCAN_LIMIT = 4000
+# Full-text matches read per request before ranking. Ranking reads each match's tsvector (about
+# 4 microseconds a row on a 2-core test machine, plus the row fetch). The limit bounds the cost of a
+# question whose rare words still match many rows of a big corpus. Matches past it are not ranked.
+FULLTEXT_SCAN_LIMIT = 1000
 # Lexemes in more than this share of all chunks (by planner statistics) still count in the score
-# but do not select candidates on their own: rows that share only common words with the question
-# would flood the scan limit and rank low anyway.
+# but do not select candidates on their own. Rows that share only common words with the question
+# would fill the scan limit and rank low anyway.
 COMMON_LEXEME_FRACTION = 0.05
 # A question's lexemes beyond this many (the rarest kept) add cost and almost no ranking signal.
 MAX_QUERY_LEXEMES = 32
@@ -184,21 +186,26 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
         pools.append(f"({vector_candidates_sql(dimension, filters)})")
         params += [*filter_params, vector, query.top_k]
     if use_text:
-        score_sql, score_params = term_score_sql(lexemes, weights, column="m.search_vector")
+        hits_sql, hits_params = matched_lexemes_sql("c.search_vector", lexemes)
+        score_sql, score_params = term_score_sql(lexemes, weights, column="m.hits")
         pools.append(
-            f"(SELECT m.id FROM (SELECT c.id, c.search_vector FROM documents_chunk c WHERE {filters} "
+            f"(SELECT m.id FROM (SELECT c.id, {hits_sql} AS hits FROM documents_chunk c WHERE {filters} "
             f"AND c.search_vector @@ %s::tsquery LIMIT %s) m ORDER BY {score_sql} DESC, m.id LIMIT %s)"
         )
-        params += [*filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT, *score_params, query.top_k]
-    final_score_sql, final_score_params = term_score_sql(lexemes, weights, column="c.search_vector")
+        params += [*hits_params, *filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT, *score_params, query.top_k]
+    hits_sql, hits_params = matched_lexemes_sql("c.search_vector", lexemes)
+    final_score_sql, final_score_params = term_score_sql(lexemes, weights, column="s.hits")
+    # OFFSET 0 keeps the inner select from being merged into the outer one, which would repeat the
+    # ts_filter expression once per lexeme.
     sql = (
         f"WITH pool AS ({' UNION '.join(pools)}) "
-        f"SELECT c.id, c.document_id, {final_score_sql}, "
+        f"SELECT s.id, s.document_id, {final_score_sql}, s.vector_similarity FROM ("
+        f"SELECT c.id, c.document_id, {hits_sql} AS hits, "
         f"CASE WHEN c.embedding_dimension = {int(dimension)} "
-        f"THEN 1 - (c.embedding::vector({int(dimension)}) <=> %s::vector({int(dimension)})) ELSE 0 END "
-        f"FROM documents_chunk c JOIN pool ON pool.id = c.id"
+        f"THEN 1 - (c.embedding::vector({int(dimension)}) <=> %s::vector({int(dimension)})) ELSE 0 END AS vector_similarity "
+        f"FROM documents_chunk c JOIN pool ON pool.id = c.id OFFSET 0) s"
     )
-    params = [*params, *final_score_params, vector]
+    params = [*params, *final_score_params, *hits_params, vector]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}")
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")

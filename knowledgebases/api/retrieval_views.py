@@ -1,7 +1,7 @@
 """``POST /retrieval``: hybrid search over the caller's datasets, with RAGFlow's lenient body rules.
 
 RAGFlow converts several fields with ``int()`` and ``float()`` and reports a failed conversion as
-code 100 with the exception's repr; the same conversions here give clients the same messages.
+code 100 with the exception's repr. The same conversions here give clients the same messages.
 """
 
 import logging
@@ -133,8 +133,8 @@ def parse_retrieval_request(payload, request) -> retrieval.RetrievalQuery | None
     use_kg = bool(payload.get("use_kg"))
     rerank_model = _rerank_model(payload, request)
     if payload.get("keyword"):
-        # NOTE: RAGFlow asks the tenant's chat model for keywords to append to the question; this
-        # server does not, so the flag is accepted and the question is searched as sent.
+        # NOTE: RAGFlow has the tenant's chat model extract keywords and appends them to the question.
+        # This server makes no chat call here, so the flag is accepted and the question searched as sent.
         logger.info("Retrieval request asked for keyword extraction, which is not applied")
 
     if document_ids is None:
