@@ -106,7 +106,7 @@ class Stack:
         self._spawn(
             "web",
             [python, "-m", "gunicorn", "ragflow_site.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(self.web_workers), "--timeout", "300"],
+             "--workers", str(self.web_workers), "--timeout", "300", "--no-control-socket"],
         )
         for index in range(self.worker_count):
             self._spawn(

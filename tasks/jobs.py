@@ -1,6 +1,7 @@
 """django-rq entry points. A job carries only a task id, and the task row decides what runs and whether it runs."""
 
 import logging
+from datetime import timedelta
 
 import redis
 from django.conf import settings
@@ -18,7 +19,7 @@ from ragflow_site.models import new_id
 from tasks.choices import TaskStatus
 from tasks.models import Task
 from tasks.pipeline import Heartbeat, TaskCancelled, run_task
-from tasks.services import enqueue_task, stamp
+from tasks.services import stamp
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +101,12 @@ def _retry_or_fail(task: Task, error: Exception) -> None:
     job_id = new_id()
     delay = settings.TASK_RETRY_DELAY_SECONDS * task.attempts
     logger.warning("Task %s hit a transient error (%r); retrying in %d s as job %s", task.id, error, delay, job_id)
-    requeued = Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(
+    # The aggregator enqueues the task once retry_at has passed; the row keeps the schedule, so a
+    # restart of Redis or of every worker loses no retry.
+    Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(
         status=TaskStatus.QUEUED,
         rq_job_id=job_id,
         heartbeat_at=None,
+        retry_at=timezone.now() + timedelta(seconds=delay),
         progress_msg=_append_line(task.id, stamp(f"Retrying in {delay} s after: {error}")),
     )
-    if requeued:
-        enqueue_task(task.id, job_id, delay_seconds=delay)

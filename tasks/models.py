@@ -37,6 +37,8 @@ class Task(TimestampedModel):
     rq_job_id = models.CharField(max_length=64, blank=True, default="")
     worker_name = models.CharField(max_length=128, blank=True, default="")
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # A queued task waiting out a retry delay; the aggregator enqueues it once this time has passed.
+    retry_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, default="")
     chunk_count = models.IntegerField(default=0)
     token_count = models.IntegerField(default=0)

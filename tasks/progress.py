@@ -44,6 +44,7 @@ def aggregate_once() -> int:
     """
     global _last_orphan_check
     recover_lost_tasks()
+    enqueue_due_retries()
     if time.monotonic() - _last_orphan_check >= ORPHAN_CHECK_SECONDS:
         _last_orphan_check = time.monotonic()
         requeue_orphans()
@@ -149,10 +150,31 @@ def recover_lost_tasks() -> int:
     return recovered
 
 
+def enqueue_due_retries() -> int:
+    """Enqueue the queued tasks whose retry delay has passed; return how many."""
+    enqueued = 0
+    for task_id, job_id, retry_at in Task.objects.filter(
+        status=TaskStatus.QUEUED, retry_at__lte=timezone.now()
+    ).values_list("id", "rq_job_id", "retry_at"):
+        # Clearing retry_at first claims the retry, so two aggregator ticks never enqueue it twice.
+        if Task.objects.filter(pk=task_id, status=TaskStatus.QUEUED, retry_at=retry_at).update(retry_at=None):
+            if enqueue_task(task_id, job_id):
+                logger.info("Enqueued retry of task %s as job %s", task_id, job_id)
+                enqueued += 1
+    return enqueued
+
+
 def requeue_orphans(min_age_seconds: float = ORPHAN_MIN_AGE_SECONDS) -> int:
-    """Enqueue again the queued tasks whose job is missing from Redis (lost data, failed enqueue)."""
+    """Enqueue again the queued tasks whose job is missing from Redis (lost data, failed enqueue).
+
+    Tasks waiting out a retry delay have no job yet on purpose and are left alone.
+    """
     cutoff = int((time.time() - min_age_seconds) * 1000)
-    tasks = list(Task.objects.filter(status=TaskStatus.QUEUED, create_time__lt=cutoff).values_list("id", "rq_job_id"))
+    tasks = list(
+        Task.objects.filter(status=TaskStatus.QUEUED, create_time__lt=cutoff, retry_at__isnull=True).values_list(
+            "id", "rq_job_id"
+        )
+    )
     if not tasks:
         return 0
     try:

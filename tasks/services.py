@@ -8,7 +8,6 @@ lose its queue at any time: ``tasks.progress.requeue_orphans`` rebuilds it from 
 import logging
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import django_rq
 import redis
@@ -34,9 +33,6 @@ logger = logging.getLogger(__name__)
 
 REDIS_UNAVAILABLE_MESSAGE = "Can't access Redis. Please check the Redis' status."
 STOPPED_MESSAGE = "Task stopped by user."
-# A re-enqueued task waits this long times its attempt number, so a provider's rate limit or a
-# restarting service has time to recover.
-RETRY_DELAY_SECONDS = 10
 
 
 def stamp(message: str) -> str:
@@ -164,22 +160,15 @@ def _job_function(task_id: str):
     return run_parse_task
 
 
-def enqueue_task(task_id: str, job_id: str, *, delay_seconds: float = 0) -> bool:
+def enqueue_task(task_id: str, job_id: str) -> bool:
     """Put a task's job on the queue; False when Redis is unreachable (recovery re-enqueues it)."""
     job_function = _job_function(task_id)
 
     queue = django_rq.get_queue(settings.RQ_QUEUE_NAME)
     try:
-        if delay_seconds > 0:
-            queue.enqueue_in(
-                timedelta(seconds=delay_seconds), job_function, task_id, job_id=job_id,
-                job_timeout=settings.RQ_DEFAULT_JOB_TIMEOUT, failure_ttl=24 * 3600,
-            )
-        else:
-            queue.enqueue(
-                job_function, task_id, job_id=job_id, job_timeout=settings.RQ_DEFAULT_JOB_TIMEOUT,
-                failure_ttl=24 * 3600,
-            )
+        queue.enqueue(
+            job_function, task_id, job_id=job_id, job_timeout=settings.RQ_DEFAULT_JOB_TIMEOUT, failure_ttl=24 * 3600
+        )
     except redis.RedisError as error:
         logger.error("Could not enqueue task %s: %r; it stays queued in the database", task_id, error)
         return False

@@ -32,6 +32,9 @@ class Command(BaseCommand):
             "web": [
                 python, "-m", "gunicorn", "ragflow_site.wsgi",
                 "--bind", f"{host}:{port}", "--workers", web_workers, "--access-logfile", "-",
+                # gunicorn's control socket defaults to one path per user, which a second checkout
+                # on the same machine would fight over.
+                "--no-control-socket",
             ],
             "worker": [python, "manage.py", "ingest_worker"],
             "aggregator": [python, "manage.py", "aggregate_progress"],

@@ -1,4 +1,4 @@
-"""Start an RQ worker on this deployment's queue with the ingestion worker class and the scheduler."""
+"""Start an RQ worker on this deployment's queue with the ingestion worker class."""
 
 from django.conf import settings
 from django.core.management import call_command
@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 class Command(BaseCommand):
     help = (
         "Run a worker for parse and index jobs: django-rq's rqworker on RQ_QUEUE with "
-        "tasks.worker.IngestionWorker (models load once per process) and the scheduler for delayed retries."
+        "tasks.worker.IngestionWorker, which loads models once per process."
     )
 
     def add_arguments(self, parser):
@@ -19,6 +19,5 @@ class Command(BaseCommand):
             "rqworker",
             settings.RQ_QUEUE_NAME,
             worker_class="tasks.worker.IngestionWorker",
-            with_scheduler=True,
             burst=burst,
         )
