@@ -235,6 +235,8 @@ SPECTACULAR_SETTINGS = {
     # Schema generation notes (views without a serializer) are not deployment problems, so the
     # test suite builds the schema instead of ``check --deploy``.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
+    # The same notes would otherwise fill the server log at every schema request.
+    "DISABLE_ERRORS_AND_WARNINGS": True,
 }
 
 # --- CORS and HTTPS ------------------------------------------------------------------------------
