@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 30
 # RAGFlow's upper bound of page_size on every paged route.
 MAX_PAGE_SIZE = 100
+# Used when a request omits the weight; the same default as new datasets get (see Dataset).
+DEFAULT_VECTOR_SIMILARITY_WEIGHT = 0.7
 EMPTY_RESULT = {"total": 0, "chunks": [], "doc_aggs": {}}
 
 
@@ -125,7 +127,7 @@ def parse_retrieval_request(payload, request) -> retrieval.RetrievalQuery | None
         raise _exception_error(ValueError(f"page_size must be less than or equal to {MAX_PAGE_SIZE}"))
     document_ids = _document_ids(payload, datasets)
     threshold = _convert(float, payload.get("similarity_threshold", 0.2))
-    weight = _convert(float, payload.get("vector_similarity_weight", 0.3))
+    weight = _convert(float, payload.get("vector_similarity_weight", DEFAULT_VECTOR_SIMILARITY_WEIGHT))
     top_k = _convert(int, payload.get("top_k", 1024))
     if top_k <= 0:
         raise DataError("`top_k` must be greater than 0")

@@ -81,7 +81,7 @@ def test_response_shape(auth_client, dataset, document):
     assert item["dataset_id"] == dataset.id
     assert item["term_similarity"] == pytest.approx(1.0)
     assert 0 < item["vector_similarity"] <= 1
-    assert item["similarity"] == pytest.approx(0.7 * item["term_similarity"] + 0.3 * item["vector_similarity"])
+    assert item["similarity"] == pytest.approx(0.3 * item["term_similarity"] + 0.7 * item["vector_similarity"])
     for key in ("content_ltks", "important_keywords", "questions", "tag_kwd", "image_id", "positions",
                 "doc_type_kwd", "mom_id", "row_id"):
         assert key in item
