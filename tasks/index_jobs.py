@@ -7,11 +7,9 @@ stops at the next request or batch once the task is cancelled, deleted, or its d
 import logging
 import time
 
-from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 from rq import get_current_job
-from rq.timeouts import JobTimeoutException
 
 from knowledgebases.chat import ChatError
 from knowledgebases.embeddings import EmbeddingError
@@ -19,7 +17,7 @@ from knowledgebases.index_support import IndexBuildError
 from knowledgebases.models import Dataset
 from ragflow_site.exceptions import RagflowError
 from tasks.choices import TaskStatus, TaskType
-from tasks.jobs import TRANSIENT_ERRORS, _fail, _retry_or_fail, claim_task
+from tasks.jobs import claim_task, record_outcome
 from tasks.models import Task
 from tasks.pipeline import MAX_LOG_LINES, Heartbeat, TaskCancelled, TaskReporter
 from tasks.services import stamp
@@ -90,31 +88,16 @@ def run_index_task(task_id: str) -> None:
     logger.info("Index task %s (%s, dataset %s, attempt %d) started on %s", task.id, task.task_type, task.dataset_id, task.attempts, worker_name)
     started = time.perf_counter()
     context = IndexTaskContext(task)
-    try:
+
+    def work():
         with Heartbeat(task.id):
             dataset = Dataset.objects.live().filter(pk=task.dataset_id).first()
             if dataset is None:
                 raise TaskCancelled(f"dataset {task.dataset_id} of task {task.id} was deleted")
             message = _build(task, dataset, context)
         _finish(task, message, started)
-    except TaskCancelled as reason:
-        logger.info("Index task %s stopped: %s", task.id, reason)
-        Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(
-            status=TaskStatus.CANCELLED, progress=-1, progress_msg=context_line(task.id, "[Canceled]")
-        )
-    except TRANSIENT_ERRORS as error:
-        _retry_or_fail(task, error)
-    except JobTimeoutException:
-        _fail(task, f"Timed out after {settings.RQ_DEFAULT_JOB_TIMEOUT} s; raise RQ_JOB_TIMEOUT for large datasets.")
-    except PERMANENT_ERRORS as error:
-        _fail(task, getattr(error, "message", None) or str(error))
-    except Exception as error:
-        logger.exception("Index task %s failed with an unexpected error", task.id)
-        _fail(task, f"Internal error: {error!r}")
-    finally:
-        close_old_connections()
 
-
-def context_line(task_id: str, line: str) -> str:
-    current = Task.objects.filter(pk=task_id).values_list("progress_msg", flat=True).first() or ""
-    return "\n".join([*current.splitlines(), stamp(line)][-MAX_LOG_LINES:])
+    record_outcome(
+        task, work, permanent_errors=PERMANENT_ERRORS,
+        timeout_hint="raise RQ_JOB_TIMEOUT for large datasets.", cancel_line="[Canceled]", label="Index task",
+    )

@@ -56,20 +56,38 @@ def run_parse_task(task_id: str) -> None:
         return
 
     logger.info("Task %s (document %s, attempt %d) started on %s", task.id, task.document_id, task.attempts, worker_name)
-    try:
+
+    def work():
         with Heartbeat(task.id):
             run_task(task)
+
+    record_outcome(task, work, permanent_errors=PERMANENT_ERRORS, timeout_hint="split the file or raise RQ_JOB_TIMEOUT.")
+
+
+def record_outcome(
+    task: Task, work, *, permanent_errors: tuple, timeout_hint: str, cancel_line: str = "", label: str = "Task"
+) -> None:
+    """Run ``work()`` for a claimed task and record how it ended when it did not finish normally.
+
+    A cancel marks the task CANCELLED (appending ``cancel_line`` when given), a transient error
+    schedules a retry, and anything else fails the task with a message for the user.
+    """
+    try:
+        work()
     except TaskCancelled as reason:
-        logger.info("Task %s stopped: %s", task.id, reason)
-        Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(status=TaskStatus.CANCELLED, progress=-1)
+        logger.info("%s %s stopped: %s", label, task.id, reason)
+        changes = {"status": TaskStatus.CANCELLED, "progress": -1}
+        if cancel_line:
+            changes["progress_msg"] = _append_line(task.id, stamp(cancel_line))
+        Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(**changes)
     except TRANSIENT_ERRORS as error:
         _retry_or_fail(task, error)
     except JobTimeoutException:
-        _fail(task, f"Timed out after {settings.RQ_DEFAULT_JOB_TIMEOUT} s; split the file or raise RQ_JOB_TIMEOUT.")
-    except PERMANENT_ERRORS as error:
+        _fail(task, f"Timed out after {settings.RQ_DEFAULT_JOB_TIMEOUT} s; {timeout_hint}")
+    except permanent_errors as error:
         _fail(task, getattr(error, "message", None) or str(error))
     except Exception as error:
-        logger.exception("Task %s failed with an unexpected error", task.id)
+        logger.exception("%s %s failed with an unexpected error", label, task.id)
         _fail(task, f"Internal error: {error!r}")
     finally:
         close_old_connections()
