@@ -3,9 +3,10 @@
 from django.db import models
 
 from ragflow_site.exceptions import AuthorizationError, DataError
+from ragflow_site.models import TimestampedQuerySet
 
 
-class DocumentQuerySet(models.QuerySet):
+class DocumentQuerySet(TimestampedQuerySet):
     def in_dataset(self, dataset_id: str):
         return self.filter(dataset_id=dataset_id)
 

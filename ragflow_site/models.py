@@ -4,6 +4,7 @@ import time
 import uuid
 
 from django.db import models
+from django.utils import timezone
 
 
 def new_id() -> str:
@@ -13,6 +14,15 @@ def new_id() -> str:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+class TimestampedQuerySet(models.QuerySet):
+    """QuerySet whose ``update()`` also stamps ``update_time`` and ``update_date``, as ``save()`` does."""
+
+    def update(self, **kwargs):
+        kwargs.setdefault("update_time", now_ms())
+        kwargs.setdefault("update_date", timezone.now())
+        return super().update(**kwargs)
 
 
 class TimestampedModel(models.Model):

@@ -1,9 +1,9 @@
 """Reads of task rows."""
 
-from django.db import models
+from ragflow_site.models import TimestampedQuerySet
 
 
-class TaskQuerySet(models.QuerySet):
+class TaskQuerySet(TimestampedQuerySet):
     def unfinished(self):
         from tasks.choices import TaskStatus
 

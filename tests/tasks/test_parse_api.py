@@ -176,6 +176,8 @@ class TestTaskCancel:
         assert task.status == TaskStatus.CANCELLED
         assert task.progress == -1
         assert "Task stopped by user." in task.progress_msg
+        assert task.update_time is not None
+        assert task.update_time >= task.create_time
         assert Document.objects.get(pk=document_ids[0]).run == RunStatus.CANCEL
 
     def test_cancel_unknown_task(self, auth_client):
