@@ -1,8 +1,9 @@
 """Text analysis for PostgreSQL full-text search, shared by chunk indexing and queries.
 
 PostgreSQL's ``english`` configuration stems and lower-cases Latin-script words but treats a run
-of Chinese characters as one word, so CJK runs are segmented here first: jieba's search-mode words
-plus every two-character window, so that terms missing from jieba's dictionary still match.
+of Chinese characters as one word. CJK runs are therefore segmented here first, into jieba's
+search-mode words plus every two-character window, so terms missing from jieba's dictionary still
+match.
 """
 
 import html

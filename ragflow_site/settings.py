@@ -132,7 +132,7 @@ RQ_QUEUE_NAME = env_str("RQ_QUEUE") or f"ragflow-{INSTANCE_ID}"
 RQ_QUEUES = {
     RQ_QUEUE_NAME: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_DEFAULT_JOB_TIMEOUT},
 }
-# A running task stamps its row this often; the aggregator treats a task whose stamp is older than
+# A running task stamps its row this often. The aggregator treats a task whose stamp is older than
 # the timeout as lost (its worker died) and retries or fails it.
 TASK_HEARTBEAT_SECONDS = env_int("TASK_HEARTBEAT_SECONDS", 5)
 TASK_HEARTBEAT_TIMEOUT_SECONDS = env_int("TASK_HEARTBEAT_TIMEOUT_SECONDS", 60)

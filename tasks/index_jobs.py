@@ -7,9 +7,7 @@ stops at the next request or batch once the task is cancelled, deleted, or its d
 import logging
 import time
 
-from django.db import close_old_connections
 from django.utils import timezone
-from rq import get_current_job
 
 from knowledgebases.chat import ChatError
 from knowledgebases.embeddings import EmbeddingError
@@ -76,16 +74,11 @@ def _finish(task: Task, message: str, started: float) -> None:
 
 def run_index_task(task_id: str) -> None:
     """Build the knowledge graph or the RAPTOR summaries of the task's dataset."""
-    close_old_connections()
-    job = get_current_job()
-    job_id = job.id if job else ""
-    worker_name = (job.worker_name if job else None) or "inline"
-    task = claim_task(task_id, job_id, worker_name)
+    task = claim_task(task_id, label="Index task")
     if task is None:
-        logger.info("Index task %s is not waiting for job %s; skipping it", task_id, job_id)
         return
 
-    logger.info("Index task %s (%s, dataset %s, attempt %d) started on %s", task.id, task.task_type, task.dataset_id, task.attempts, worker_name)
+    logger.info("Index task %s (%s, dataset %s, attempt %d) started on %s", task.id, task.task_type, task.dataset_id, task.attempts, task.worker_name)
     started = time.perf_counter()
     context = IndexTaskContext(task)
 

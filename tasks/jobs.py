@@ -27,8 +27,16 @@ TRANSIENT_ERRORS = (TransientEmbeddingError, OperationalError, InterfaceError, r
 PERMANENT_ERRORS = (DocumentParseError, ChunkingError, EmbeddingError, RagflowError)
 
 
-def claim_task(task_id: str, job_id: str, worker_name: str) -> Task | None:
-    """Move the task from QUEUED to RUNNING if this job is the one it waits for; else return None."""
+def claim_task(task_id: str, label: str = "Task") -> Task | None:
+    """Move the task from QUEUED to RUNNING if the current RQ job is the one it waits for.
+
+    Returns the claimed row, or None (logged) when the task was cancelled, retried under another
+    job or deleted. Outside a worker (a test running the job inline) the job id is empty.
+    """
+    close_old_connections()
+    job = get_current_job()
+    job_id = job.id if job else ""
+    worker_name = (job.worker_name if job else None) or "inline"
     now = timezone.now()
     claimed = Task.objects.filter(pk=task_id, status=TaskStatus.QUEUED, rq_job_id=job_id).update(
         status=TaskStatus.RUNNING,
@@ -40,22 +48,18 @@ def claim_task(task_id: str, job_id: str, worker_name: str) -> Task | None:
         error="",
     )
     if not claimed:
+        logger.info("%s %s is not waiting for job %s; skipping it", label, task_id, job_id)
         return None
     return Task.objects.get(pk=task_id)
 
 
 def run_parse_task(task_id: str) -> None:
     """Parse, chunk, embed and index one task of a document."""
-    close_old_connections()
-    job = get_current_job()
-    job_id = job.id if job else ""
-    worker_name = (job.worker_name if job else None) or "inline"
-    task = claim_task(task_id, job_id, worker_name)
+    task = claim_task(task_id)
     if task is None:
-        logger.info("Task %s is not waiting for job %s; skipping it", task_id, job_id)
         return
 
-    logger.info("Task %s (document %s, attempt %d) started on %s", task.id, task.document_id, task.attempts, worker_name)
+    logger.info("Task %s (document %s, attempt %d) started on %s", task.id, task.document_id, task.attempts, task.worker_name)
 
     def work():
         with Heartbeat(task.id):
@@ -119,7 +123,7 @@ def _retry_or_fail(task: Task, error: Exception) -> None:
     job_id = new_id()
     delay = settings.TASK_RETRY_DELAY_SECONDS * task.attempts
     logger.warning("Task %s hit a transient error (%r); retrying in %d s as job %s", task.id, error, delay, job_id)
-    # The aggregator enqueues the task once retry_at has passed; the row keeps the schedule, so a
+    # The aggregator enqueues the task once retry_at has passed. The schedule lives in the row, so a
     # restart of Redis or of every worker loses no retry.
     Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(
         status=TaskStatus.QUEUED,

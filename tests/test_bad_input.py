@@ -1,4 +1,4 @@
-"""Every API route answers malformed bodies with an envelope error, never an HTTP 500.
+"""Every API route responds to malformed bodies with an envelope error, never an HTTP 500.
 
 The test walks all routes under /api/v1, fills id groups with the caller's own objects (so the
 request reaches validation rather than stopping at "not found"), and sends each handled method a
@@ -9,11 +9,11 @@ import json
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from documents.models import Document
 from knowledgebases import services as dataset_services
 from tasks.models import Task
+from tests.routes import walk_patterns
 
 API_PREFIX = "api/v1/"
 JUNK_BODIES = [
@@ -33,22 +33,13 @@ JUNK_QUERIES = [
     {"ids": ["a", "a"], "run": ["7"], "create_time_from": "yesterday", "available": "perhaps"},
 ]
 # RAGFlow reports some bad input as code 100 with the repr of a ValueError or AttributeError, and
-# clients match those texts; these exception types only ever mean a bug in the server.
+# clients match those texts. The exception types below only ever mean a bug in the server.
 BUG_EXCEPTIONS = re.compile(
     r"\b(KeyError|IndexError|NameError|UnboundLocalError|IntegrityError|DataError|ProgrammingError|"
     r"OperationalError|InternalError|RecursionError|ZeroDivisionError|AssertionError|DoesNotExist)\("
 )
-# Routes whose answer is not the JSON envelope.
+# Routes whose response is not the JSON envelope.
 NON_ENVELOPE = {"system-ping", "api-schema", "api-docs", "system-healthz"}
-
-
-def _walk(resolver, prefix=""):
-    for entry in resolver.url_patterns:
-        pattern = prefix + str(entry.pattern).lstrip("^").rstrip("$")
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry, pattern)
-        elif isinstance(entry, URLPattern):
-            yield pattern, entry
 
 
 def _path(pattern: str, objects: dict) -> str:
@@ -73,7 +64,7 @@ def test_junk_bodies_never_500(user, auth_client):
     }
     failures = []
     sent = 0
-    for pattern, entry in _walk(get_resolver()):
+    for pattern, entry in walk_patterns():
         if not pattern.startswith(API_PREFIX) or entry.name in NON_ENVELOPE:
             continue
         view_class = entry.callback.view_class

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, reverse
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
@@ -19,6 +19,7 @@ from knowledgebases import services as dataset_services
 from documents.models import Chunk, Document
 from tasks.models import Task
 from knowledgebases.models import Dataset, ModelProvider, ProviderInstance, TenantModel
+from tests.routes import walk_patterns
 
 API_PREFIX = "api/v1/"
 IGNORED_METHODS = {"options", "head"}
@@ -164,19 +165,10 @@ def _snapshot(tenant_id: str) -> dict:
     }
 
 
-def _walk(resolver, prefix=""):
-    for entry in resolver.url_patterns:
-        pattern = prefix + str(entry.pattern).lstrip("^").rstrip("$")
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry, pattern)
-        elif isinstance(entry, URLPattern):
-            yield pattern, entry
-
-
 def id_routes() -> dict[str, URLPattern]:
     """Return the named API routes whose path contains a named group, keyed by route name."""
     routes = {}
-    for pattern, entry in _walk(get_resolver()):
+    for pattern, entry in walk_patterns():
         if pattern.startswith(API_PREFIX) and re.search(r"\(\?P<\w+>", pattern):
             assert entry.name, f"Route {pattern} has an id group but no name; name it and add a row to ROWS"
             routes[entry.name] = entry

@@ -19,8 +19,8 @@ from documents.fulltext import query_lexemes
 from documents.models import Document
 from documents.querysets import visible_dataset
 from ragflow_site.api.responses import result
-from ragflow_site.api.validation import read_lenient_json
-from ragflow_site.exceptions import DataError, RagflowError, RetCode
+from ragflow_site.api.validation import exception_error, lenient_positive_int, read_lenient_json
+from ragflow_site.exceptions import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -30,24 +30,12 @@ MAX_PAGE_SIZE = 100
 MAX_FILTER_IDS = 100
 
 
-def _exception_error(error: Exception) -> RagflowError:
-    return RagflowError(repr(error), code=RetCode.EXCEPTION_ERROR, include_data=True)
-
-
 def _document(request, dataset_id: str, document_id: str, *, missing_message: str | None = None) -> Document:
     visible_dataset(dataset_id, request.user, tenant_id_of(request), message=f"You don't own the dataset {dataset_id}.")
     document = Document.objects.select_related("dataset").filter(pk=document_id, dataset_id=dataset_id).first()
     if document is None:
         raise DataError(missing_message or f"you don't own the document {document_id}")
     return document
-
-
-def _lenient_int(value, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default
 
 
 def _string_list(payload: dict, key: str, *, not_list: str, not_strings: str | None) -> list[str] | None:
@@ -63,7 +51,7 @@ def _string_list(payload: dict, key: str, *, not_list: str, not_strings: str | N
         try:
             " ".join(value)
         except TypeError as error:
-            raise _exception_error(error) from None
+            raise exception_error(error) from None
     return value
 
 
@@ -120,7 +108,7 @@ def _update_fields(payload: dict) -> chunk_services.ChunkFields:
         try:
             available = bool(int(payload["available"]))
         except (TypeError, ValueError) as error:
-            raise _exception_error(error) from None
+            raise exception_error(error) from None
     positions = payload.get("positions")
     if positions is not None and not isinstance(positions, list):
         raise DataError("`positions` should be a list")
@@ -162,10 +150,10 @@ class DocumentChunksView(APIView):
             item = shapes.listed_chunk_data(chunk, document) | {"tag_feas": chunk.tag_features}
             return result({"total": 1, "chunks": [item], "doc": document_data(document)})
 
-        page = _lenient_int(params.get("page"), 1)
-        page_size = _lenient_int(params.get("page_size"), DEFAULT_PAGE_SIZE)
+        page = lenient_positive_int(params.get("page"), 1)
+        page_size = lenient_positive_int(params.get("page_size"), DEFAULT_PAGE_SIZE)
         if page_size > MAX_PAGE_SIZE:
-            raise _exception_error(ValueError(f"page_size must be less than or equal to {MAX_PAGE_SIZE}"))
+            raise exception_error(ValueError(f"page_size must be less than or equal to {MAX_PAGE_SIZE}"))
         available = params.get("available")
         keywords = (params.get("keywords") or "").strip()
         listing = chunk_services.list_chunks(
@@ -219,7 +207,7 @@ class DocumentChunksView(APIView):
         try:
             available = bool(int(value))
         except (TypeError, ValueError) as error:
-            raise _exception_error(error) from None
+            raise exception_error(error) from None
         chunk_services.set_availability(document=document, chunk_ids=[str(item) for item in ids], available=available)
         return result(True)
 

@@ -7,6 +7,7 @@ from django.db.models import Count
 
 from documents.choices import RunStatus
 from documents.models import Document
+from ragflow_site.api.validation import lenient_positive_int
 from ragflow_site.exceptions import ArgumentError, DataError
 
 DEFAULT_PAGE = 1
@@ -37,15 +38,6 @@ class DocumentListQuery:
     metadata: dict = field(default_factory=dict)
     only_without_metadata: bool = False
     facets: bool = False
-
-
-def _lenient_positive_int(raw: str | None, default: int) -> int:
-    """RAGFlow's list pagination: a missing, invalid or non-positive value falls back to the default."""
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        return default
-    return value if value > 0 else default
 
 
 def _time_bound(params, key: str) -> int:
@@ -83,7 +75,7 @@ def _run_statuses(params) -> list[str]:
 
 def parse_list_query(params) -> DocumentListQuery:
     """Read and check the list parameters in RAGFlow's order, with its messages."""
-    page_size = _lenient_positive_int(params.get("page_size"), DEFAULT_PAGE_SIZE)
+    page_size = lenient_positive_int(params.get("page_size"), DEFAULT_PAGE_SIZE)
     if page_size > MAX_PAGE_SIZE:
         raise ArgumentError(f"page_size must be less than or equal to {MAX_PAGE_SIZE}")
     orderby = params.get("orderby") or "create_time"
@@ -110,7 +102,7 @@ def parse_list_query(params) -> DocumentListQuery:
         only_without_metadata = True
 
     return DocumentListQuery(
-        page=_lenient_positive_int(params.get("page"), DEFAULT_PAGE),
+        page=lenient_positive_int(params.get("page"), DEFAULT_PAGE),
         page_size=page_size,
         orderby=orderby,
         desc=(params.get("desc") or "true").lower() != "false",

@@ -15,7 +15,7 @@ from knowledgebases import retrieval
 from knowledgebases.embeddings import EmbeddingError
 from knowledgebases.rerank import RerankError
 from ragflow_site.api.responses import result
-from ragflow_site.api.validation import read_lenient_json
+from ragflow_site.api.validation import exception_error, lenient_positive_int, read_lenient_json
 from ragflow_site.exceptions import DataError, RagflowError, RetCode
 
 logger = logging.getLogger(__name__)
@@ -28,24 +28,11 @@ DEFAULT_VECTOR_SIMILARITY_WEIGHT = 0.7
 EMPTY_RESULT = {"total": 0, "chunks": [], "doc_aggs": {}}
 
 
-def _exception_error(error: Exception) -> RagflowError:
-    """Report a failed conversion as RAGFlow's catch-all handler does: code 100 and the repr."""
-    return RagflowError(repr(error), code=RetCode.EXCEPTION_ERROR, include_data=True)
-
-
-def _lenient_int(value, default: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return default
-    return number if number > 0 else default
-
-
 def _convert(convert, value):
     try:
         return convert(value)
     except (TypeError, ValueError) as error:
-        raise _exception_error(error) from None
+        raise exception_error(error) from None
 
 
 def _flag(payload: dict, key: str) -> bool:
@@ -119,12 +106,12 @@ def parse_retrieval_request(payload, request) -> retrieval.RetrievalQuery | None
         raise DataError("`question` is required.")
     question = payload["question"]
     if not isinstance(question, str):
-        raise _exception_error(AttributeError(f"'{type(question).__name__}' object has no attribute 'strip'"))
+        raise exception_error(AttributeError(f"'{type(question).__name__}' object has no attribute 'strip'"))
 
-    page = _lenient_int(payload.get("page"), 1)
-    page_size = _lenient_int(payload.get("page_size"), DEFAULT_PAGE_SIZE)
+    page = lenient_positive_int(payload.get("page"), 1)
+    page_size = lenient_positive_int(payload.get("page_size"), DEFAULT_PAGE_SIZE)
     if page_size > MAX_PAGE_SIZE:
-        raise _exception_error(ValueError(f"page_size must be less than or equal to {MAX_PAGE_SIZE}"))
+        raise exception_error(ValueError(f"page_size must be less than or equal to {MAX_PAGE_SIZE}"))
     document_ids = _document_ids(payload, datasets)
     threshold = _convert(float, payload.get("similarity_threshold", 0.2))
     weight = _convert(float, payload.get("vector_similarity_weight", DEFAULT_VECTOR_SIMILARITY_WEIGHT))

@@ -11,7 +11,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ragflow_site.api.exceptions import MALFORMED_JSON_MESSAGE, unsupported_content_type_message
-from ragflow_site.exceptions import ArgumentError
+from ragflow_site.exceptions import ArgumentError, RagflowError, RetCode
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -93,3 +93,17 @@ def require_fields(payload: dict, *names: str) -> None:
             "required argument are missing: " + "".join(f"{name}; " for name in missing),
             include_data=True,
         )
+
+
+def lenient_positive_int(raw, default: int) -> int:
+    """Read a paging value as RAGFlow's lists do: a missing, invalid or non-positive value means ``default``."""
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return default
+    return value if value > 0 else default
+
+
+def exception_error(error: Exception) -> RagflowError:
+    """Report ``error`` as RAGFlow's catch-all handler does: code 100 with the exception's repr."""
+    return RagflowError(repr(error), code=RetCode.EXCEPTION_ERROR, include_data=True)

@@ -347,9 +347,9 @@ def test_vector_search_uses_hnsw_index(dataset, document):
     filters = "c.dataset_id = ANY(%s) AND c.available AND NOT (c.kind = ANY(%s))"
     sql = retrieval.vector_candidates_sql(384, filters)
 
-    # On a one-row table the planner may prefer another index followed by a sort; with scans and
-    # sorts priced out, only an HNSW index scan can return the rows in distance order, so the plan
-    # shows whether the query's cast and predicate match that index.
+    # On a one-row table the planner may prefer another index followed by a sort. With scans and
+    # sorts priced out, only an HNSW index scan returns rows in distance order, so the plan shows
+    # whether the query's cast and predicate match that index.
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         cursor.execute("SET enable_sort = off")

@@ -99,9 +99,7 @@ def run_inline(task_id: str):
 
     Task.objects.filter(pk=task_id).update(rq_job_id="")
     # The job closes stale connections as a worker must; here that would end the test's transaction.
-    with mock.patch.object(index_jobs, "close_old_connections", lambda: None), mock.patch.object(
-        jobs, "close_old_connections", lambda: None
-    ):
+    with mock.patch.object(jobs, "close_old_connections", lambda: None):
         index_jobs.run_index_task(task_id)
     return Task.objects.filter(pk=task_id).first()
 
