@@ -17,8 +17,8 @@ from ragflow_site.exceptions import RagflowError
 from tasks.choices import TaskStatus, TaskType
 from tasks.jobs import claim_task, record_outcome
 from tasks.models import Task
-from tasks.pipeline import MAX_LOG_LINES, Heartbeat, TaskCancelled, TaskReporter
-from tasks.services import stamp
+from tasks.pipeline import Heartbeat, TaskCancelled, TaskReporter
+from tasks.services import stamp, task_log_with
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +57,11 @@ def _build(task: Task, dataset: Dataset, context: IndexTaskContext) -> str:
 
 def _finish(task: Task, message: str, started: float) -> None:
     now = timezone.now()
-    current = Task.objects.filter(pk=task.id).values_list("progress_msg", flat=True).first() or ""
-    lines = [*current.splitlines(), stamp(message), stamp(f"Task done ({time.perf_counter() - started:.2f}s)")][-MAX_LOG_LINES:]
+    log = task_log_with(task.id, stamp(message), stamp(f"Task done ({time.perf_counter() - started:.2f}s)"))
     updated = Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(
         status=TaskStatus.DONE,
         progress=1.0,
-        progress_msg="\n".join(lines),
+        progress_msg=log,
         process_duration=(now - task.begin_at).total_seconds(),
         error="",
     )

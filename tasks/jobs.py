@@ -19,7 +19,7 @@ from ragflow_site.models import new_id
 from tasks.choices import TaskStatus
 from tasks.models import Task
 from tasks.pipeline import Heartbeat, TaskCancelled, run_task
-from tasks.services import stamp
+from tasks.services import stamp, task_log_with
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def record_outcome(
         logger.info("%s %s stopped: %s", label, task.id, reason)
         changes = {"status": TaskStatus.CANCELLED, "progress": -1}
         if cancel_line:
-            changes["progress_msg"] = _append_line(task.id, stamp(cancel_line))
+            changes["progress_msg"] = task_log_with(task.id, stamp(cancel_line))
         Task.objects.filter(pk=task.id, status=TaskStatus.RUNNING).update(**changes)
     except TRANSIENT_ERRORS as error:
         _retry_or_fail(task, error)
@@ -97,11 +97,6 @@ def record_outcome(
         close_old_connections()
 
 
-def _append_line(task_id: str, line: str) -> str:
-    current = Task.objects.filter(pk=task_id).values_list("progress_msg", flat=True).first() or ""
-    return f"{current}\n{line}".lstrip("\n")
-
-
 def _fail(task: Task, reason: str) -> None:
     logger.warning("Task %s of document %s failed: %s", task.id, task.document_id, reason)
     try:
@@ -109,7 +104,7 @@ def _fail(task: Task, reason: str) -> None:
             status=TaskStatus.FAILED,
             progress=-1,
             error=reason,
-            progress_msg=_append_line(task.id, stamp(f"[ERROR] {reason}")),
+            progress_msg=task_log_with(task.id, stamp(f"[ERROR] {reason}")),
         )
     except DatabaseError:
         # The heartbeat stops with this job, so the aggregator will fail or retry the task later.
@@ -130,5 +125,5 @@ def _retry_or_fail(task: Task, error: Exception) -> None:
         rq_job_id=job_id,
         heartbeat_at=None,
         retry_at=timezone.now() + timedelta(seconds=delay),
-        progress_msg=_append_line(task.id, stamp(f"Retrying in {delay} s after: {error}")),
+        progress_msg=task_log_with(task.id, stamp(f"Retrying in {delay} s after: {error}")),
     )

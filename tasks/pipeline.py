@@ -19,7 +19,7 @@ from knowledgebases.model_registry import resolve_model
 from tasks import cancellation
 from tasks.choices import TaskStatus
 from tasks.models import Task
-from tasks.services import stamp
+from tasks.services import appended_log, stamp, task_log_with
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +27,6 @@ logger = logging.getLogger(__name__)
 PARSED_PROGRESS = 0.3
 CHUNKED_PROGRESS = 0.35
 EMBEDDED_PROGRESS = 0.95
-# RAGFlow keeps the last 3,000 lines of a task's log; older lines are dropped.
-MAX_LOG_LINES = 3000
 
 
 class TaskCancelled(Exception):
@@ -55,10 +53,7 @@ class TaskReporter:
         if progress is not None:
             changes["progress"] = Greatest(F("progress"), progress)
         if message:
-            line = stamp(self.prefix + message)
-            current = Task.objects.filter(pk=self.task.id).values_list("progress_msg", flat=True).first() or ""
-            lines = [*current.splitlines(), line][-MAX_LOG_LINES:]
-            changes["progress_msg"] = "\n".join(lines)
+            changes["progress_msg"] = task_log_with(self.task.id, stamp(self.prefix + message))
         Task.objects.filter(pk=self.task.id, status=TaskStatus.RUNNING).update(**changes)
 
 
@@ -184,15 +179,15 @@ def _store(task: Task, document: Document, rows, reporter: TaskReporter, started
             task_id=task.id, dataset_id=document.dataset_id, document_id=document.id, chunks=rows
         )
         elapsed = time.perf_counter() - started
-        lines = [
-            *locked_task.progress_msg.splitlines(),
+        log = appended_log(
+            locked_task.progress_msg,
             stamp(reporter.prefix + f"Indexing done ({time.perf_counter() - index_started:.2f}s)."),
             stamp(reporter.prefix + f"Task done ({elapsed:.2f}s)"),
-        ][-MAX_LOG_LINES:]
+        )
         Task.objects.filter(pk=task.id).update(
             status=TaskStatus.DONE,
             progress=1.0,
-            progress_msg="\n".join(lines),
+            progress_msg=log,
             chunk_count=chunk_count,
             token_count=token_count,
             process_duration=(timezone.now() - task.begin_at).total_seconds(),

@@ -22,7 +22,7 @@ from knowledgebases.models import Dataset
 from ragflow_site.models import new_id
 from tasks.choices import TaskStatus
 from tasks.models import Task
-from tasks.services import enqueue_task, stamp
+from tasks.services import appended_log, enqueue_task, stamp
 
 logger = logging.getLogger(__name__)
 
@@ -139,12 +139,12 @@ def recover_lost_tasks() -> int:
         if task.attempts < settings.TASK_MAX_ATTEMPTS:
             job_id = new_id()
             if lost.update(status=TaskStatus.QUEUED, rq_job_id=job_id, heartbeat_at=None,
-                           progress_msg=f"{task.progress_msg}\n{stamp(note + '; retrying.')}".lstrip("\n")):
+                           progress_msg=appended_log(task.progress_msg, stamp(note + "; retrying."))):
                 logger.warning("%s; task %s re-enqueued as job %s", note, task.id, job_id)
                 enqueue_task(task.id, job_id)
                 recovered += 1
         elif lost.update(status=TaskStatus.FAILED, progress=-1, error="worker lost",
-                         progress_msg=f"{task.progress_msg}\n{stamp('[ERROR] ' + note + '; giving up: worker lost.')}".lstrip("\n")):
+                         progress_msg=appended_log(task.progress_msg, stamp(f"[ERROR] {note}; giving up: worker lost."))):
             logger.error("%s; task %s failed after %d attempts", note, task.id, task.attempts)
             recovered += 1
     return recovered

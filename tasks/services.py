@@ -33,11 +33,24 @@ logger = logging.getLogger(__name__)
 
 REDIS_UNAVAILABLE_MESSAGE = "Can't access Redis. Please check the Redis' status."
 STOPPED_MESSAGE = "Task stopped by user."
+# RAGFlow keeps the last 3,000 lines of a task's log; older lines are dropped.
+MAX_LOG_LINES = 3000
 
 
 def stamp(message: str) -> str:
     """Prefix a progress message with the local time, as ``HH:MM:SS message``."""
     return f"{timezone.localtime().strftime('%H:%M:%S')} {message}"
+
+
+def appended_log(current: str, *lines: str) -> str:
+    """Return the log ``current`` with ``lines`` appended, keeping its last MAX_LOG_LINES lines."""
+    return "\n".join([*current.splitlines(), *lines][-MAX_LOG_LINES:])
+
+
+def task_log_with(task_id: str, *lines: str) -> str:
+    """Return the stored log of a task with ``lines`` appended, ready to write back."""
+    current = Task.objects.filter(pk=task_id).values_list("progress_msg", flat=True).first() or ""
+    return appended_log(current, *lines)
 
 
 @dataclass
