@@ -7,12 +7,19 @@ cast and predicate for PostgreSQL to pick the index.
 
 import hashlib
 import logging
+import weakref
 from dataclasses import dataclass, field
 
+import numpy
+import psycopg
 from django.db import connection, transaction
+from django.utils import timezone
+from pgvector.psycopg import register_vector
+from psycopg.types.json import Jsonb
 
 from documents.fulltext import SEARCH_CONFIG, analyze
 from documents.models import Chunk
+from ragflow_site.models import now_ms
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +27,20 @@ logger = logging.getLogger(__name__)
 MAX_INDEXED_DIMENSION = 2000
 
 _indexed_dimensions: set[int] = set()
+
+# Columns of a parsed chunk's INSERT. The statement also computes ``search_vector``, so each row and
+# its GIN and HNSW entries are written once. An UPDATE afterwards would write them a second time.
+_INSERT_COLUMNS = (
+    "id", "dataset_id", "document_id", "task_id", "position", "content", "content_tokens", "embedding",
+    "embedding_dimension", "token_count", "page_numbers", "positions", "important_keywords", "questions",
+    "tags", "tag_features", "doc_type", "kind", "available", "create_time", "create_date",
+)
+_INSERT_SQL = (
+    f"INSERT INTO documents_chunk ({', '.join(_INSERT_COLUMNS)}, search_vector) "
+    f"VALUES ({', '.join(['%s'] * len(_INSERT_COLUMNS))}, to_tsvector(%s::regconfig, %s))"
+)
+# psycopg connections with the ``vector`` type registered, so vectors are sent in binary form.
+_vector_connections: "weakref.WeakSet" = weakref.WeakSet()
 
 
 def vector_index_name(dimension: int) -> str:
@@ -53,6 +74,13 @@ def ensure_vector_index(dimension: int) -> None:
             logger.info("Creating the HNSW index for %d-dimension vectors", dimension)
             cursor.execute(create_vector_index_sql(dimension))
     _indexed_dimensions.add(dimension)
+
+
+def register_vector_types(psycopg_connection) -> None:
+    """Register the ``vector`` type on a psycopg connection once (one catalog query per connection)."""
+    if psycopg_connection not in _vector_connections:
+        register_vector(psycopg_connection)
+        _vector_connections.add(psycopg_connection)
 
 
 def clean_text(text: str) -> str:
@@ -93,34 +121,32 @@ def replace_task_chunks(*, task_id: str, dataset_id: str, document_id: str, chun
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("replace_task_chunks must run inside a transaction")
     Chunk.objects.filter(task_id=task_id).delete()
+    created_ms, created_at = now_ms(), timezone.now()
     rows = []
+    token_total = 0
     for data in chunks:
         content = clean_text(data.content)
         if not content.strip():
             continue
-        dimension = len(data.embedding) if data.embedding is not None else None
-        rows.append(
-            Chunk(
-                id=chunk_id(document_id, data.position, content),
-                dataset_id=dataset_id,
-                document_id=document_id,
-                task_id=task_id,
-                position=data.position,
-                content=content,
-                content_tokens=analyze(content),
-                embedding=data.embedding,
-                embedding_dimension=dimension,
-                token_count=data.token_count,
-                page_numbers=data.page_numbers,
-                positions=data.positions,
-                important_keywords=[clean_text(keyword) for keyword in data.important_keywords],
-                questions=[clean_text(question) for question in data.questions],
-                doc_type=data.doc_type,
-            )
-        )
-    Chunk.objects.bulk_create(rows, batch_size=500)
-    refresh_search_vectors(task_id=task_id)
-    return len(rows), sum(row.token_count for row in rows)
+        vector = None if data.embedding is None else numpy.asarray(data.embedding, dtype=numpy.float32)
+        tokens = analyze(content)
+        rows.append((
+            chunk_id(document_id, data.position, content), dataset_id, document_id, task_id, data.position,
+            content, tokens, vector, None if vector is None else len(vector), data.token_count,
+            data.page_numbers, Jsonb(data.positions),
+            [clean_text(keyword) for keyword in data.important_keywords],
+            [clean_text(question) for question in data.questions],
+            [], Jsonb({}), data.doc_type, "", True, created_ms, created_at, SEARCH_CONFIG, tokens,
+        ))
+        token_total += data.token_count
+    if rows:
+        connection.ensure_connection()
+        register_vector_types(connection.connection)
+        # Django's cursors bind parameters on the client, as text. A plain psycopg cursor on the
+        # same connection and transaction sends them separately, with vectors in binary form.
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.executemany(_INSERT_SQL, rows)
+    return len(rows), token_total
 
 
 def refresh_search_vectors(*, task_id: str | None = None, chunk_ids: list[str] | None = None) -> None:

@@ -8,7 +8,7 @@ from documents.parsers.document import ParsedDocument
 
 def chunk_one(parsed: ParsedDocument, config: ChunkConfig, counter: TokenCounter) -> list[Chunk]:
     units = [
-        Unit(block.text, 0, page=block.page, positions=block.positions)
+        Unit(block.text, counter.count(block.text), page=block.page, positions=block.positions)
         for block in parsed.blocks
         if block.text.strip()
     ]

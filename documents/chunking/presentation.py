@@ -14,7 +14,7 @@ def chunk_presentation(parsed: ParsedDocument, config: ChunkConfig, counter: Tok
             continue
         if block.kind == BlockKind.HEADING and block.page not in titles:
             titles[block.page] = block.text
-        unit = Unit(block.text, 0, page=block.page, positions=block.positions)
+        unit = Unit(block.text, counter.count(block.text), page=block.page, positions=block.positions)
         pages.setdefault(block.page, []).append(unit)
 
     chunks = []

@@ -131,7 +131,8 @@ def _context_units(unit: Unit, counter: TokenCounter) -> list[Unit]:
 
 def make_chunk(units: list[Unit], counter: TokenCounter, **fields) -> Chunk:
     """Join units into one chunk, collecting their pages, positions and innermost heading path."""
-    content = "\n".join(unit.text for unit in units if unit.text.strip())
+    text_units = [unit for unit in units if unit.text.strip()]
+    content = "\n".join(unit.text for unit in text_units)
     pages: list[int] = []
     positions: list[list[int]] = []
     for unit in units:
@@ -146,7 +147,9 @@ def make_chunk(units: list[Unit], counter: TokenCounter, **fields) -> Chunk:
     fields.setdefault("doc_type", "table" if is_table else "text")
     return Chunk(
         content=content,
-        token_count=counter.count(content),
+        # Units are joined at line breaks, and the WordPiece tokenizer splits at whitespace before
+        # anything else, so the units' counts add up to the count of the joined text.
+        token_count=sum(unit.tokens for unit in text_units),
         page_numbers=sorted(pages),
         positions=positions,
         heading_path=path,
