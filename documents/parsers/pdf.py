@@ -1,16 +1,14 @@
-"""PDF files through pdfplumber: text in reading order, headings, ruled tables, OCR for scans."""
+"""PDF files through pdfium: text in reading order, headings, ruled tables, OCR for scans."""
 
-import io
+import bisect
 import logging
-import re
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-import pdfplumber
 import pypdfium2
+import pypdfium2.raw as pdfium_c
 import pytesseract
-from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
-from pdfplumber.utils.exceptions import PdfminerException
 
 from documents.parsers import ocr
 from documents.parsers.context import ParseContext
@@ -20,9 +18,14 @@ from documents.parsers.errors import (
     EncryptedDocumentError,
     TruncatedDocumentError,
 )
+from documents.parsers.pdf_page import UNMAPPED_GLYPH, PageContent, read_page
 from documents.parsers.tabular import grid_text
 
 logger = logging.getLogger(__name__)
+
+# pdfium is not thread-safe (pypdfium2 documentation), and Django's development server runs
+# requests in threads, so the PDF parses of one process take turns.
+_PDFIUM_LOCK = threading.Lock()
 
 # Words whose tops differ by at most this many points belong to one line (about a quarter of
 # a 12 pt line height, which absorbs superscripts and baseline jitter).
@@ -39,8 +42,8 @@ MIN_SIDE_SHARE = 0.25
 HEADING_SIZE_RATIO = 1.15
 # Headings are short; a line this long at a large size is a pull quote or a title page paragraph.
 HEADING_MAX_WORDS = 20
-# Horizontal gap between characters, as a share of the font size, above which pdfplumber starts a
-# new word. Its default absolute 3 pt joins words in PDFs that position words without space
+# Horizontal gap between characters, as a share of the font size, above which a new word starts.
+# pdfplumber's default absolute 3 pt joins words in PDFs that position words without space
 # characters (TeX output, CJK documents); 0.15 of a 10 pt font (1.5 pt) keeps them apart.
 WORD_GAP_RATIO = 0.15
 # Pages with fewer characters than this in their text layer are treated as scanned images.
@@ -48,10 +51,6 @@ MIN_TEXT_CHARS = 10
 # Resolution for rendering scanned pages for OCR: 300 dpi is Tesseract's recommended input.
 OCR_DPI = 300
 POINTS_PER_INCH = 72
-
-
-# pdfminer writes "(cid:N)" for glyphs whose font has no Unicode mapping; they carry no text.
-_UNMAPPED_GLYPH = re.compile(r"\(cid:\d+\)")
 
 
 @dataclass
@@ -68,56 +67,74 @@ class _Line:
 
 
 def parse_pdf(context: ParseContext) -> ParsedDocument:
-    pdf = _open(context)
     parsed = ParsedDocument(context.filename, "pdf", from_page=context.from_page, to_page=context.to_page)
-    with pdf:
+    with _PDFIUM_LOCK:
+        document = _open(context)
         try:
-            page_count = len(pdf.pages)
-        except PdfminerException as error:
-            raise _classify_error(context, error) from error
-        parsed.unit_count = page_count
-        parsed.metadata["page_count"] = page_count
-        window = context.page_window(page_count)
-        page_lines: list[list[_Line]] = []
-        scanned_pages: list[int] = []
-        for position, index in enumerate(window):
-            context.check_cancelled()
-            page = pdf.pages[index]
-            try:
-                lines = _page_lines(page, index + 1)
-            except (PdfminerException, ValueError, KeyError, TypeError, AttributeError) as error:
-                # pdfminer raises assorted errors on broken content streams; one bad page must
-                # not lose the others.
-                logger.warning("Page %d of %s unreadable: %s", index + 1, context.filename, error)
-                parsed.add_notice(NoticeCode.CONTENT_SKIPPED, f"Page {index + 1} could not be read.")
-                lines = []
-            finally:
-                page.close()
-            if sum(len(line.text) for line in lines) < MIN_TEXT_CHARS:
-                scanned_pages.append(index)
-            else:
-                page_lines.append(lines)
-            context.progress(0.8 * (position + 1) / max(1, len(window)), f"Page {index + 1} read.")
-
-    if scanned_pages:
-        page_lines.extend(_ocr_pages(context, parsed, scanned_pages))
-        page_lines.sort(key=lambda lines: lines[0].page if lines else 0)
+            page_lines = _read_pages(context, parsed, document)
+        finally:
+            document.close()
     parsed.blocks = _blocks(page_lines)
     context.progress(1.0, "PDF read.")
     return parsed
 
 
-def _open(context: ParseContext) -> pdfplumber.PDF:
+def _read_pages(
+    context: ParseContext, parsed: ParsedDocument, document: pypdfium2.PdfDocument
+) -> list[list[_Line]]:
+    """Return the lines of each page in the context's window, with scanned pages recognised by OCR."""
+    page_count = len(document)
+    parsed.unit_count = page_count
+    parsed.metadata["page_count"] = page_count
+    window = context.page_window(page_count)
+    page_lines: list[list[_Line]] = []
+    scanned_pages: list[int] = []
+    for position, index in enumerate(window):
+        context.check_cancelled()
+        content = _read_page(context, parsed, document, index)
+        lines = [] if content is None else _page_lines(content, index + 1)
+        if sum(len(line.text) for line in lines) < MIN_TEXT_CHARS:
+            scanned_pages.append(index)
+        else:
+            page_lines.append(lines)
+        context.progress(0.8 * (position + 1) / max(1, len(window)), f"Page {index + 1} read.")
+
+    if scanned_pages:
+        page_lines.extend(_ocr_pages(context, parsed, document, scanned_pages))
+        page_lines.sort(key=lambda lines: lines[0].page if lines else 0)
+    return page_lines
+
+
+def _read_page(
+    context: ParseContext, parsed: ParsedDocument, document: pypdfium2.PdfDocument, index: int
+) -> PageContent | None:
+    """Return the words and tables of one page, or None and a notice when it cannot be read."""
+    page = None
     try:
-        return pdfplumber.open(io.BytesIO(context.data))
-    except PdfminerException as error:
+        page = document[index]
+        return read_page(page, WORD_GAP_RATIO)
+    except pypdfium2.PdfiumError as error:
+        # pdfium raises this for a page it cannot load, and the other pages are still read.
+        logger.warning("Page %d of %s unreadable: %s", index + 1, context.filename, error)
+        parsed.add_notice(NoticeCode.CONTENT_SKIPPED, f"Page {index + 1} could not be read.")
+        return None
+    finally:
+        if page is not None:
+            page.close()
+
+
+def _open(context: ParseContext) -> pypdfium2.PdfDocument:
+    try:
+        return pypdfium2.PdfDocument(context.data)
+    except pypdfium2.PdfiumError as error:
         raise _classify_error(context, error) from error
 
 
-def _classify_error(context: ParseContext, error: Exception):
-    cause = error.args[0] if error.args and isinstance(error.args[0], Exception) else error
-    logger.warning("pdfminer rejected %s: %r", context.filename, cause)
-    if isinstance(cause, (PDFPasswordIncorrect, PDFEncryptionError)):
+def _classify_error(context: ParseContext, error: pypdfium2.PdfiumError):
+    logger.warning("pdfium rejected %s: %s", context.filename, error)
+    # FPDF_ERR_SECURITY means an encryption scheme that pdfium does not support, and removing the
+    # password fixes that too.
+    if getattr(error, "err_code", None) in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
         return EncryptedDocumentError(
             f"The PDF {context.filename!r} is encrypted with a password; "
             "remove the password and upload it again."
@@ -133,25 +150,20 @@ def _classify_error(context: ParseContext, error: Exception):
     )
 
 
-def _page_lines(page, page_number: int) -> list[_Line]:
+def _page_lines(content: PageContent, page_number: int) -> list[_Line]:
     """Return the page's text lines and tables in reading order, with two-column pages handled."""
-    tables = page.find_tables()
+    tables = content.tables
     table_boxes = [table.bbox for table in tables]
-    # Rotated text (margin stamps such as arXiv identifiers) is left out: pdfplumber returns it
-    # one character per word, which would read as noise and as one-letter headings.
-    words = [
-        word
-        for word in page.extract_words(extra_attrs=["size", "upright"], x_tolerance_ratio=WORD_GAP_RATIO)
-        if word["upright"] and not any(_inside(word, box) for box in table_boxes)
-    ]
+    words = [word for word in content.words if not any(_inside(word, box) for box in table_boxes)]
     raw_lines = _group_lines(words)
 
     items: list[list[dict]] = raw_lines
     table_lines = []
     for table in tables:
         rows = []
-        for raw_row in table.extract():
-            for row in _split_stacked_row([cell or "" for cell in raw_row]):
+        for raw_row in table.rows:
+            cells = [(cell or "").replace(UNMAPPED_GLYPH, "") for cell in raw_row]
+            for row in _split_stacked_row(cells):
                 if any(row):
                     rows.append(row)
         if rows:
@@ -160,7 +172,7 @@ def _page_lines(page, page_number: int) -> list[_Line]:
                 _Line(grid_text(rows), x0, x1, top, bottom, 0.0, page_number, table=rows)
             )
 
-    gutter = _find_gutter(items, float(page.width))
+    gutter = _find_gutter(items, content.width)
     ordered: list[_Line] = []
     left: list[_Line] = []
     right: list[_Line] = []
@@ -179,7 +191,7 @@ def _page_lines(page, page_number: int) -> list[_Line]:
                 ordered += left + right + [line]
                 left, right = [], []
             continue
-        if gutter is None or _blocks_gutter(payload, gutter):
+        if gutter is None or _LineSpan(payload).blocks(gutter):
             ordered += left + right + [_make_line(payload, page_number)]
             left, right = [], []
             continue
@@ -231,41 +243,83 @@ def _line_top(words: list[dict]) -> float:
     return min(word["top"] for word in words)
 
 
-def _blocks_gutter(words: list[dict], x: float) -> bool:
-    """Return True when the line has text at ``x`` or only a word space around it."""
-    for word in words:
-        if word["x0"] < x < word["x1"]:
+class _LineSpan:
+    """The word extents of one text line, sorted so that gutter tests at many x positions are cheap."""
+
+    def __init__(self, words: list[dict]):
+        self.starts = sorted(word["x0"] for word in words)
+        self.ends = sorted(word["x1"] for word in words)
+        # The words' open intervals (x0, x1), merged where they overlap, so that one bisection
+        # finds whether x lies inside a word.
+        self.run_starts: list[float] = []
+        self.run_ends: list[float] = []
+        for word in sorted(words, key=lambda word: word["x0"]):
+            if word["x0"] >= word["x1"]:
+                continue
+            if self.run_ends and word["x0"] < self.run_ends[-1]:
+                self.run_ends[-1] = max(self.run_ends[-1], word["x1"])
+            else:
+                self.run_starts.append(word["x0"])
+                self.run_ends.append(word["x1"])
+
+    def blocks(self, x: float) -> bool:
+        """Return True when the line has text at ``x`` or only a word space around it."""
+        run = bisect.bisect_left(self.run_starts, x) - 1
+        if run >= 0 and x < self.run_ends[run]:
             return True
-    before = [word["x1"] for word in words if word["x1"] <= x]
-    after = [word["x0"] for word in words if word["x0"] >= x]
-    return bool(before and after) and min(after) - max(before) < GUTTER_MIN_WIDTH
+        ends_before = bisect.bisect_right(self.ends, x)
+        first_start_after = bisect.bisect_left(self.starts, x)
+        if ends_before == 0 or first_start_after == len(self.starts):
+            return False
+        return self.starts[first_start_after] - self.ends[ends_before - 1] < GUTTER_MIN_WIDTH
 
 
 def _find_gutter(lines: list[list[dict]], width: float) -> float | None:
-    """Return the x of a two-column gutter between 30 % and 70 % of the width, or None."""
+    """Return the x of a two-column gutter between 30 % and 70 % of the width, or None.
+
+    Among the x positions where few enough lines cross and both sides have text, the one crossed
+    by the fewest lines wins, and ties go to the position nearest the middle of the page.
+    """
     if len(lines) < 6:
         return None
+    spans = [_LineSpan(line) for line in lines]
+    # A line has text left of x when its first word end is at or before x, and text right of x
+    # when its last word start is at or after x.
+    first_ends = sorted(span.ends[0] for span in spans)
+    last_starts = sorted(span.starts[-1] for span in spans)
+    max_crossing = GUTTER_MAX_CROSSING * len(lines)
+    min_side = MIN_SIDE_SHARE * len(lines)
     best: tuple[int, float, float] | None = None
     step = 2.0
     x = width * 0.3
     while x <= width * 0.7:
-        crossing = sum(1 for line in lines if _blocks_gutter(line, x))
-        left = sum(1 for line in lines if any(word["x1"] <= x for word in line))
-        right = sum(1 for line in lines if any(word["x0"] >= x for word in line))
-        if (
-            crossing <= GUTTER_MAX_CROSSING * len(lines)
-            and left >= MIN_SIDE_SHARE * len(lines)
-            and right >= MIN_SIDE_SHARE * len(lines)
-        ):
-            candidate = (crossing, abs(x - width / 2), x)
-            if best is None or candidate < best:
-                best = candidate
+        left = bisect.bisect_right(first_ends, x)
+        right = len(last_starts) - bisect.bisect_left(last_starts, x)
+        if left >= min_side and right >= min_side:
+            # A position crossed by more lines than the best one so far cannot win.
+            limit = max_crossing if best is None else min(max_crossing, best[0])
+            crossing = _count_crossing(spans, x, limit)
+            if crossing <= max_crossing:
+                candidate = (crossing, abs(x - width / 2), x)
+                if best is None or candidate < best:
+                    best = candidate
         x += step
     return None if best is None else best[2]
 
 
+def _count_crossing(spans: list[_LineSpan], x: float, limit: float) -> int:
+    """Count the lines that block ``x``, stopping as soon as the count passes ``limit``."""
+    crossing = 0
+    for span in spans:
+        if span.blocks(x):
+            crossing += 1
+            if crossing > limit:
+                break
+    return crossing
+
+
 def _make_line(words: list[dict], page_number: int) -> _Line:
-    words = [dict(word, text=_UNMAPPED_GLYPH.sub("", word["text"])) for word in words]
+    words = [dict(word, text=word["text"].replace(UNMAPPED_GLYPH, "")) for word in words]
     words = [word for word in words if word["text"]] or words[:1]
     text = words[0]["text"]
     for previous, word in zip(words, words[1:]):
@@ -292,7 +346,9 @@ def _is_cjk(char: str) -> bool:
     return 0x3000 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0xFF00 <= code <= 0xFFEF
 
 
-def _ocr_pages(context: ParseContext, parsed: ParsedDocument, indexes: list[int]) -> list[list[_Line]]:
+def _ocr_pages(
+    context: ParseContext, parsed: ParsedDocument, document: pypdfium2.PdfDocument, indexes: list[int]
+) -> list[list[_Line]]:
     """Recognise the text of image-only pages, or add the notice saying why that is not possible."""
     if not context.ocr:
         parsed.add_notice(NoticeCode.NO_TEXT, f"{len(indexes)} pages have no text layer and OCR is off.")
@@ -309,30 +365,31 @@ def _ocr_pages(context: ParseContext, parsed: ParsedDocument, indexes: list[int]
         return []
 
     result = []
-    document = pypdfium2.PdfDocument(context.data)
-    try:
-        for position, index in enumerate(indexes):
-            context.check_cancelled()
+    for position, index in enumerate(indexes):
+        context.check_cancelled()
+        try:
             page = document[index]
-            image = page.render(scale=OCR_DPI / POINTS_PER_INCH).to_pil()
-            page.close()
-            try:
-                ocr_lines = ocr.recognise_lines(image, languages, context.ocr_timeout)
-            except (RuntimeError, pytesseract.TesseractError) as error:
-                logger.warning("OCR failed on page %d of %s: %s", index + 1, context.filename, error)
-                parsed.add_notice(NoticeCode.OCR_FAILED, f"OCR failed or timed out on page {index + 1}.")
-                continue
-            scale = POINTS_PER_INCH / OCR_DPI
-            result.append(
-                [
-                    _Line(line.text, line.left * scale, line.right * scale, line.top * scale,
-                          line.bottom * scale, 0.0, index + 1)
-                    for line in ocr_lines
-                ]
-            )
-            context.progress(0.8 + 0.2 * (position + 1) / len(indexes), f"Page {index + 1} recognised.")
-    finally:
-        document.close()
+        except pypdfium2.PdfiumError as error:
+            logger.warning("Page %d of %s cannot be rendered for OCR: %s", index + 1, context.filename, error)
+            parsed.add_notice(NoticeCode.OCR_FAILED, f"Page {index + 1} could not be rendered for OCR.")
+            continue
+        image = page.render(scale=OCR_DPI / POINTS_PER_INCH).to_pil()
+        page.close()
+        try:
+            ocr_lines = ocr.recognise_lines(image, languages, context.ocr_timeout)
+        except (RuntimeError, pytesseract.TesseractError) as error:
+            logger.warning("OCR failed on page %d of %s: %s", index + 1, context.filename, error)
+            parsed.add_notice(NoticeCode.OCR_FAILED, f"OCR failed or timed out on page {index + 1}.")
+            continue
+        scale = POINTS_PER_INCH / OCR_DPI
+        result.append(
+            [
+                _Line(line.text, line.left * scale, line.right * scale, line.top * scale,
+                      line.bottom * scale, 0.0, index + 1)
+                for line in ocr_lines
+            ]
+        )
+        context.progress(0.8 + 0.2 * (position + 1) / len(indexes), f"Page {index + 1} recognised.")
     parsed.metadata["ocr_pages"] = [index + 1 for index in indexes]
     return result
 
