@@ -224,6 +224,45 @@ def term_score_sql(
     return f"LEAST(1.0, {' + '.join(parts)})", params
 
 
+# One lexeme of a tsvector's text form with its optional positions: 'it''s':3A,17A
+_TSVECTOR_ENTRY = re.compile(r"'((?:[^'\\]|''|\\.)*)'(?::([0-9A-D,]+))?")
+
+
+def occurrence_counts(tsvector_text: str) -> dict[str, int]:
+    """Return each lexeme of a tsvector's text form with its number of positions (1 without any)."""
+    counts = {}
+    for match in _TSVECTOR_ENTRY.finditer(tsvector_text or ""):
+        lexeme = match.group(1).replace("''", "'").replace("\\\\", "\\")
+        counts[lexeme] = match.group(2).count(",") + 1 if match.group(2) else 1
+    return counts
+
+
+# BM25's term-frequency saturation and length normalisation, at the values most search engines
+# default to (Lucene and Elasticsearch use k1 = 1.2, b = 0.75).
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+def term_similarity(tsvector_text: str, weights: dict[str, float], length_ratio: float = 1.0) -> float:
+    """Return a chunk's BM25 score as a share of the highest score the query can reach, in [0, 1).
+
+    ``tsvector_text`` is the text form of the chunk's matched part (matched_lexemes_sql), ``weights``
+    maps each query lexeme to its IDF weight, and ``length_ratio`` is the chunk's length over the
+    average chunk length. Each lexeme adds its weight times BM25's term-frequency factor, which is
+    1 for one occurrence at average length, more for repeats and short chunks, less in long chunks,
+    and below k1 + 1 always. Dividing by k1 + 1 times the total weight keeps the order of the scores.
+    A cap at 1 would instead tie every short chunk that matches most of the question.
+    """
+    total = sum(weights.values()) or 1.0
+    length_norm = BM25_K1 * (1 - BM25_B + BM25_B * length_ratio)
+    score = 0.0
+    for lexeme, occurrences in occurrence_counts(tsvector_text).items():
+        weight = weights.get(lexeme)
+        if weight:
+            score += weight * occurrences * (BM25_K1 + 1) / (occurrences + length_norm)
+    return score / ((BM25_K1 + 1) * total)
+
+
 def matched_lexemes_sql(column: str, lexemes: list[str]) -> tuple[str, list]:
     """Return SQL of the part of a tsvector that holds ``lexemes`` (with positions), and its parameters.
 

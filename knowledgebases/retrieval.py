@@ -21,7 +21,7 @@ from documents.fulltext import (
     lexeme_query,
     matched_lexemes_sql,
     query_lexemes,
-    term_score_sql,
+    term_similarity,
 )
 from documents.models import Chunk, Document
 from knowledgebases.models import Dataset, TenantModel
@@ -165,17 +165,27 @@ def _filters(query: RetrievalQuery) -> tuple[str, list]:
     return sql, params
 
 
-def vector_candidates_sql(dimension: int, filters: str) -> str:
-    """SQL of the ``top_k`` nearest chunks; the cast and predicate match the HNSW index of ``dimension``."""
+def vector_candidates_sql(dimension: int, filters: str, columns: str = "c.id") -> str:
+    """SQL of the ``top_k`` nearest chunks; the cast and predicate match the HNSW index of ``dimension``.
+
+    Parameters, in order: those of ``columns``, of ``filters``, the question vector and the limit.
+    """
     dimension = int(dimension)
     return (
-        f"SELECT c.id FROM documents_chunk c WHERE c.embedding_dimension = {dimension} AND {filters} "
+        f"SELECT {columns} FROM documents_chunk c WHERE c.embedding_dimension = {dimension} AND {filters} "
         f"ORDER BY c.embedding::vector({dimension}) <=> %s::vector({dimension}) LIMIT %s"
     )
 
 
 def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weights, selecting) -> list[_Hit]:
-    dimension = len(vector)
+    """Return the candidate pools of both searches with their term and vector similarities.
+
+    One statement reads each candidate row once: the ``top_k`` nearest chunks through the HNSW
+    index and up to FULLTEXT_SCAN_LIMIT full-text matches, each with the part of its tsvector that
+    the question's lexemes match. Term similarities are computed here from those parts, and the
+    full-text pool keeps its ``top_k`` best.
+    """
+    dimension = int(len(vector))
     weight = query.vector_similarity_weight
     use_vectors = weight > 0
     use_text = weight < 1 and bool(lexemes)
@@ -183,38 +193,59 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
         return []
 
     filters, filter_params = _filters(query)
+    if lexemes:
+        hits_sql, hits_params = matched_lexemes_sql("c.search_vector", lexemes)
+    else:
+        hits_sql, hits_params = "''::tsvector", []
+    distance_sql = f"c.embedding::vector({dimension}) <=> %s::vector({dimension})"
     pools, params = [], []
     if use_vectors:
-        pools.append(f"({vector_candidates_sql(dimension, filters)})")
-        params += [*filter_params, vector, query.top_k]
+        columns = f"c.id, c.document_id, c.token_count, {hits_sql}::text, 1 - ({distance_sql}), 'vector'"
+        pools.append(f"({vector_candidates_sql(dimension, filters, columns)})")
+        params += [*hits_params, vector, *filter_params, vector, query.top_k]
     if use_text:
-        hits_sql, hits_params = matched_lexemes_sql("c.search_vector", lexemes)
-        score_sql, score_params = term_score_sql(lexemes, weights, column="m.hits")
+        similarity_sql = f"CASE WHEN c.embedding_dimension = {dimension} THEN 1 - ({distance_sql}) ELSE 0 END"
         pools.append(
-            f"(SELECT m.id FROM (SELECT c.id, {hits_sql} AS hits FROM documents_chunk c WHERE {filters} "
-            f"AND c.search_vector @@ %s::tsquery LIMIT %s) m ORDER BY {score_sql} DESC, m.id LIMIT %s)"
+            f"(SELECT c.id, c.document_id, c.token_count, {hits_sql}::text, {similarity_sql}, 'text' "
+            f"FROM documents_chunk c "
+            f"WHERE {filters} AND c.search_vector @@ %s::tsquery LIMIT %s)"
         )
-        params += [*hits_params, *filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT, *score_params, query.top_k]
-    hits_sql, hits_params = matched_lexemes_sql("c.search_vector", lexemes)
-    final_score_sql, final_score_params = term_score_sql(lexemes, weights, column="s.hits")
-    # OFFSET 0 keeps the inner select from being merged into the outer one, which would repeat the
-    # ts_filter expression once per lexeme.
-    sql = (
-        f"WITH pool AS ({' UNION '.join(pools)}) "
-        f"SELECT s.id, s.document_id, {final_score_sql}, s.vector_similarity FROM ("
-        f"SELECT c.id, c.document_id, {hits_sql} AS hits, "
-        f"CASE WHEN c.embedding_dimension = {int(dimension)} "
-        f"THEN 1 - (c.embedding::vector({int(dimension)}) <=> %s::vector({int(dimension)})) ELSE 0 END AS vector_similarity "
-        f"FROM documents_chunk c JOIN pool ON pool.id = c.id OFFSET 0) s"
-    )
-    params = [*params, *final_score_params, *hits_params, vector]
+        params += [*hits_params, vector, *filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT]
     with transaction.atomic(), connection.cursor() as cursor:
+        # JIT compilation costs tens of milliseconds and the planner's estimates for an HNSW scan of a
+        # large table exceed jit_above_cost, although the scan stops after top_k rows.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}")
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {HNSW_MAX_SCAN_TUPLES}")
-        cursor.execute(sql, params)
+        cursor.execute(" UNION ALL ".join(pools), params)
         rows = cursor.fetchall()
-    return [_Hit(chunk_id=row[0], document_id=row[1], term=float(row[2]), vector=float(row[3])) for row in rows]
+
+    lexeme_weights = dict(zip(lexemes, weights))
+    average_tokens = _average_chunk_tokens(query.datasets)
+    hits: dict[str, _Hit] = {}
+    text_hits: list[_Hit] = []
+    for chunk_id, document_id, token_count, matched, vector_similarity, pool in rows:
+        hit = hits.get(chunk_id)
+        if hit is None:
+            length_ratio = token_count / average_tokens if average_tokens and token_count else 1.0
+            hit = _Hit(chunk_id=chunk_id, document_id=document_id,
+                       term=term_similarity(matched, lexeme_weights, length_ratio), vector=float(vector_similarity))
+        if pool == "vector":
+            hits[chunk_id] = hit
+        else:
+            text_hits.append(hit)
+    text_hits.sort(key=lambda hit: (-hit.term, hit.chunk_id))
+    for hit in text_hits[: query.top_k]:
+        hits.setdefault(hit.chunk_id, hit)
+    return list(hits.values())
+
+
+def _average_chunk_tokens(datasets: list[Dataset]) -> float | None:
+    """Return the mean token count of the datasets' chunks from their counters, or None when unknown."""
+    chunks = sum(dataset.chunk_num for dataset in datasets)
+    tokens = sum(dataset.token_num for dataset in datasets)
+    return tokens / chunks if chunks > 0 and tokens > 0 else None
 
 
 def _rerank(query: RetrievalQuery, hits: list[_Hit]) -> list[_Hit]:

@@ -24,7 +24,7 @@ DEFAULT_PAGE_SIZE = 30
 # RAGFlow's upper bound of page_size on every paged route.
 MAX_PAGE_SIZE = 100
 # Used when a request omits the weight; the same default as new datasets get (see Dataset).
-DEFAULT_VECTOR_SIMILARITY_WEIGHT = 0.7
+DEFAULT_VECTOR_SIMILARITY_WEIGHT = 0.6
 EMPTY_RESULT = {"total": 0, "chunks": [], "doc_aggs": {}}
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from documents import chunk_services
+from documents.fulltext import BM25_K1
 from documents.models import Chunk, Document
 from knowledgebases import retrieval
 from knowledgebases import services as dataset_services
@@ -79,9 +80,10 @@ def test_response_shape(auth_client, dataset, document):
     assert item["document_id"] == document.id
     assert item["document_keyword"] == "doc.txt"
     assert item["dataset_id"] == dataset.id
-    assert item["term_similarity"] == pytest.approx(1.0)
+    # Every question lexeme once, in a chunk of the average length: the BM25 share is 1 / (k1 + 1).
+    assert item["term_similarity"] == pytest.approx(1 / (1 + BM25_K1))
     assert 0 < item["vector_similarity"] <= 1
-    assert item["similarity"] == pytest.approx(0.3 * item["term_similarity"] + 0.7 * item["vector_similarity"])
+    assert item["similarity"] == pytest.approx(0.4 * item["term_similarity"] + 0.6 * item["vector_similarity"])
     for key in ("content_ltks", "important_keywords", "questions", "tag_kwd", "image_id", "positions",
                 "doc_type_kwd", "mom_id", "row_id"):
         assert key in item
@@ -359,3 +361,38 @@ def test_vector_search_uses_hnsw_index(dataset, document):
         cursor.execute("RESET enable_sort")
 
     assert "documents_chunk_embedding_384_hnsw" in plan
+
+
+def test_occurrence_counts_read_postgres_output(document):
+    """Lexemes with quotes and backslashes and their positions are read from PostgreSQL's text form."""
+    from documents.fulltext import matched_lexemes_sql, occurrence_counts
+
+    add(document, "Vitamin D, vitamin D and statins statins statins.")
+    lexemes = ["vitamin", "d", "statin", "absent"]
+    hits_sql, hits_params = matched_lexemes_sql("search_vector", lexemes)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {hits_sql}::text FROM documents_chunk WHERE document_id = %s", [*hits_params, document.pk])
+        counts = occurrence_counts(cursor.fetchone()[0])
+        # Lexemes built directly can contain quotes and backslashes, which the text form escapes.
+        odd = ["it's", "back\\slash", "a''b"]
+        cursor.execute("SELECT setweight(array_to_tsvector(%s::text[]), 'A')::text", [odd])
+        odd_counts = occurrence_counts(cursor.fetchone()[0])
+    assert counts == {"vitamin": 2, "d": 2, "statin": 3}
+    assert odd_counts == {lexeme: 1 for lexeme in odd}
+
+
+def test_term_similarity_follows_bm25():
+    """One occurrence at average length scores the lexeme's weight share over k1 + 1; length and repeats shift it."""
+    from documents.fulltext import BM25_K1, term_similarity
+
+    weights = {"vitamin": 3.0, "d": 1.0}
+    single = 0.75 / (BM25_K1 + 1)
+    assert term_similarity("'vitamin':4A", weights) == pytest.approx(single)
+    assert term_similarity("'vitamin':4A 'd':5A", weights) == pytest.approx(1 / (BM25_K1 + 1))
+    assert term_similarity("'vitamin':4A", weights, length_ratio=3.0) < single
+    assert term_similarity("'vitamin':4A", weights, length_ratio=0.3) > single
+    repeated = term_similarity("'vitamin':1A,4A,9A", weights)
+    assert single < repeated < 0.75
+    assert term_similarity("'vitamin':1A,4A,9A 'd':2A,3A", weights, length_ratio=0.1) < 1.0
+    assert term_similarity("'other':1A", weights) == 0.0
+    assert term_similarity("", weights) == 0.0
