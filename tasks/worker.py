@@ -17,6 +17,11 @@ class IngestionWorker(SimpleWorker):
     """
 
     def work(self, *args, **kwargs):
+        if settings.EMBEDDING_THREADS > 0:
+            import torch
+
+            torch.set_num_threads(settings.EMBEDDING_THREADS)
+            logger.info("Worker %s embeds with %d CPU threads", self.name, settings.EMBEDDING_THREADS)
         if settings.PRELOAD_EMBEDDING_MODEL:
             from knowledgebases.embeddings import LOCAL_MODELS, LocalEmbedder
 
