@@ -10,8 +10,10 @@ parses them with the real worker, and sends every test query to ``POST /api/v1/r
 each vector_similarity_weight it prints nDCG@10, Recall@10, Recall@100 and MRR@10, and one more
 row with the server's default settings, then writes them to docs/benchmarks.md.
 
-A document's rank is the rank of its best chunk. Sweep rows use similarity_threshold 0 so that
-every candidate is ranked; the defaults row uses the request defaults (threshold 0.2).
+A document's rank is the rank of its best chunk. Sweep rows use each similarity_threshold of
+``--thresholds`` (default 0, which ranks every candidate); the defaults row omits the fields, so the
+server's defaults apply (threshold 0.2). ``--keep`` keeps the ingested database and ``--reuse``
+queries it again without ingesting, for comparing ranking changes in minutes.
 """
 
 import argparse
@@ -39,7 +41,7 @@ POLL_SECONDS = 5
 # Chunks requested per query: one page of the maximum size, enough for Recall@100 when most
 # documents are one chunk.
 RESULTS_PER_QUERY = 100
-DEFAULT_WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0]
+DEFAULT_WEIGHTS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0]
 
 
 def read_set(directory: Path):
@@ -115,6 +117,16 @@ def ingest(client: Client, stack: Stack, corpus: dict) -> tuple[str, dict[str, s
     return dataset_id, documents, time.monotonic() - started
 
 
+def ingested_corpus() -> tuple[str, dict[str, str]]:
+    """Return the dataset id and document id to corpus id of a kept database."""
+    from documents.models import Document
+    from knowledgebases.models import Dataset
+
+    dataset = Dataset.objects.get(name="beir")
+    names = Document.objects.filter(dataset=dataset).values_list("id", "name")
+    return dataset.pk, {doc_id: name.removesuffix(".txt") for doc_id, name in names}
+
+
 def ranked_documents(client: Client, dataset_id: str, question: str, documents: dict, fields: dict) -> list[str]:
     body = {"dataset_ids": [dataset_id], "question": question, "page_size": RESULTS_PER_QUERY} | fields
     chunks = client.call("POST", "/retrieval", json=body)["data"]["chunks"]
@@ -157,36 +169,50 @@ def main() -> int:
     parser.add_argument("directory", type=Path, help="folder with corpus.jsonl, queries.jsonl and qrels_test.tsv")
     parser.add_argument("--weights", type=float, nargs="+", default=DEFAULT_WEIGHTS,
                         help="vector_similarity_weight values to sweep (0 = full-text only, 1 = vector only)")
+    parser.add_argument("--thresholds", type=float, nargs="+", default=[0.0],
+                        help="similarity_threshold values of the sweep rows (0 ranks every candidate)")
     parser.add_argument("--keep", action="store_true", help="keep the database after the run")
+    parser.add_argument("--reuse", action="store_true", help="query the corpus an earlier --keep run ingested")
+    parser.add_argument("--workers", type=int, default=1, help="parse workers for the ingestion")
     args = parser.parse_args()
 
     corpus, queries, qrels = read_set(args.directory)
-    stack = Stack("retrieval_eval", workers=1, redis_db=12).start()
+    stack = Stack("retrieval_eval", workers=0 if args.reuse else args.workers, redis_db=12)
+    stack.start(reuse_database=args.reuse)
     try:
         setup_django(stack)
         client = Client(stack)
-        dataset_id, documents, ingest_seconds = ingest(client, stack, corpus)
+        if args.reuse:
+            dataset_id, documents = ingested_corpus()
+            ingest_seconds = None
+        else:
+            dataset_id, documents, ingest_seconds = ingest(client, stack, corpus)
         from documents.models import Chunk
 
         chunk_count = Chunk.objects.filter(dataset_id=dataset_id).count()
         rows = []
-        for weight in args.weights:
-            fields = {"vector_similarity_weight": weight, "similarity_threshold": 0}
-            rows.append((f"weight {weight:g}", evaluate(client, dataset_id, documents, queries, qrels, fields)))
+        for threshold, weight in [(threshold, weight) for threshold in args.thresholds for weight in args.weights]:
+            fields = {"vector_similarity_weight": weight, "similarity_threshold": threshold}
+            label = f"weight {weight:g}" + (f", threshold {threshold:g}" if threshold else "")
+            rows.append((label, evaluate(client, dataset_id, documents, queries, qrels, fields)))
             print(rows[-1], flush=True)
         rows.append(("server defaults (fields omitted)", evaluate(client, dataset_id, documents, queries, qrels, {})))
         print(rows[-1], flush=True)
     finally:
-        stack.stop(drop_database=not args.keep)
+        stack.stop(drop_database=not (args.keep or args.reuse))
 
     name = args.directory.name
+    if ingest_seconds is None:
+        ingested = "ingested through the API by an earlier run with `--keep`, reused with `--reuse`"
+    else:
+        ingested = f"ingested through the API and {args.workers} worker(s) in {ingest_seconds:.0f} s"
     lines = [
         f"## Retrieval quality, {name} (`bench/retrieval_eval.py`)",
         "",
-        f"Machine: {machine_description()}. Command: `.venv/bin/python bench/retrieval_eval.py {args.directory}`"
-        f" ({time.strftime('%Y-%m-%d')}). {len(corpus)} documents ({chunk_count} chunks, ingested through the API"
-        f" and one worker in {ingest_seconds:.0f} s), {len(queries)} test queries, all-MiniLM-L6-v2 embeddings."
-        f" Database `ragflow_bench_retrieval_eval`, dropped after the run.",
+        f"Machine: {machine_description()}. Command: `.venv/bin/python bench/retrieval_eval.py {args.directory}"
+        f"{' '.join(['', *sys.argv[2:]])}`"
+        f" ({time.strftime('%Y-%m-%d')}). {len(corpus)} documents ({chunk_count} chunks, {ingested}),"
+        f" {len(queries)} test queries, all-MiniLM-L6-v2 embeddings. Database `ragflow_bench_retrieval_eval`.",
         "",
         "| setting | nDCG@10 | Recall@10 | Recall@100 | MRR@10 | s/query |",
         "|---|---|---|---|---|---|",

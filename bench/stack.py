@@ -84,23 +84,36 @@ class Stack:
         )
         return env
 
-    def _reset_database(self) -> None:
-        with psycopg.connect(self.server_url, autocommit=True) as connection:
-            connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.database)))
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
+    def _reset_database(self, *, recreate: bool = True) -> None:
+        if recreate:
+            with psycopg.connect(self.server_url, autocommit=True) as connection:
+                connection.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.database))
+                )
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
         client = redis.Redis.from_url(self.redis_url)
         client.flushdb()
         client.close()
 
-    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+    def _worker_env(self) -> dict:
+        """Return the workers' environment: the cores split between them unless EMBEDDING_THREADS is set."""
+        env = self.env
+        if self.worker_count > 1 and not env.get("EMBEDDING_THREADS"):
+            env["EMBEDDING_THREADS"] = str(max(1, (os.cpu_count() or 1) // self.worker_count))
+        return env
+
+    def _spawn(self, name: str, command: list[str], env: dict | None = None) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         self.processes[name] = process
         return process
 
-    def start(self) -> "Stack":
+    def start(self, *, reuse_database: bool = False) -> "Stack":
+        """Start the processes on a new database, or on the one an earlier run kept."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._reset_database()
+        self._reset_database(recreate=not reuse_database)
         python = sys.executable
         subprocess.run([python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=self.env, check=True)
         self._spawn(
@@ -109,10 +122,7 @@ class Stack:
              "--workers", str(self.web_workers), "--timeout", "300", "--no-control-socket"],
         )
         for index in range(self.worker_count):
-            self._spawn(
-                f"worker{index}",
-                [python, "manage.py", "ingest_worker"],
-            )
+            self._spawn(f"worker{index}", [python, "manage.py", "ingest_worker"], self._worker_env())
         self._spawn("aggregator", [python, "manage.py", "aggregate_progress", "--interval", "0.5"])
         self._wait_ready()
         created = subprocess.run(

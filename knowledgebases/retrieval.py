@@ -28,18 +28,20 @@ from knowledgebases.models import Dataset, TenantModel
 
 logger = logging.getLogger(__name__)
 
-# hnsw.ef_search: the HNSW candidate list per scan. On 100,000 synthetic 384-dimension vectors
+# hnsw.ef_search: the HNSW candidate list per scan. On 1,000,000 synthetic 384-dimension vectors
 # (pgvector's default m = 16, ef_construction = 64) bench/retrieval_latency.py measured recall@10
-# of 0.92 at 100 and 0.96 at 200 for held-out vectors, for 4 and 9 ms a top-10 scan. Iterative
-# scans continue past it when top_k is larger.
-# NOTE: questions far from every stored vector need more (0.85 at 200, 0.91 at 400 in that run).
+# of 0.92 for held-out vectors at 200 for a top-10 scan, and 0.96 for the scan of a default request
+# (top_k 1024, which iterative scans continue to).
+# NOTE: real questions far from the synthetic vectors reach only 0.67 (top 10) and 0.88 (top_k
+# 1024) there. A denser graph (larger m and ef_construction) is the untested next step.
 HNSW_EF_SEARCH = 200
 # hnsw.max_scan_tuples: upper bound of index tuples one iterative scan visits, so a filter that
 # rejects most rows (a small dataset inside a large table) cannot walk the whole graph.
 HNSW_MAX_SCAN_TUPLES = 40000
-# Full-text matches read per request before ranking. Ranking reads each match's tsvector (about
-# 4 microseconds a row on a 2-core test machine, plus the row fetch). The limit bounds the cost of a
-# question whose rare words still match many rows of a big corpus. Matches past it are not ranked.
+# Full-text matches read per request before ranking. The limit bounds the cost of a question whose
+# rare words still match many rows of a big corpus. Matches past it are not ranked.
+# NOTE: the rows kept are the first the bitmap scan returns, not the best. On NFCorpus a limit
+# of 100,000 changed full-text nDCG@10 by 0.0003, but a large corpus may lose good matches.
 FULLTEXT_SCAN_LIMIT = 1000
 # Lexemes in more than this share of all chunks (by planner statistics) still count in the score
 # but do not select candidates on their own. Rows that share only common words with the question
