@@ -253,6 +253,8 @@ def term_similarity(tsvector_text: str, weights: dict[str, float], length_ratio:
     and below k1 + 1 always. Dividing by k1 + 1 times the total weight keeps the order of the scores.
     A cap at 1 would instead tie every short chunk that matches most of the question.
     """
+    if not tsvector_text:
+        return 0.0
     total = sum(weights.values()) or 1.0
     length_norm = BM25_K1 * (1 - BM25_B + BM25_B * length_ratio)
     score = 0.0
