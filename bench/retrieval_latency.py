@@ -243,12 +243,14 @@ def hnsw_recall(dataset, vectors, exact: list[set[str]], ef_search: int, candida
     """
     from django.db import connection, transaction
 
+    from knowledgebases import retrieval
+
     sql, params = _vector_sql(dataset)
     recalls, timings = [], []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {retrieval_setting('HNSW_MAX_SCAN_TUPLES')}")
+        cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {retrieval.HNSW_MAX_SCAN_TUPLES}")
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("EXPLAIN " + sql, [vectors[0], *params, vectors[0], candidates])
         # The question vector in the plan is 384 numbers long; the report shows its place only.
@@ -260,12 +262,6 @@ def hnsw_recall(dataset, vectors, exact: list[set[str]], ef_search: int, candida
             timings.append((time.perf_counter() - started) * 1000)
             recalls.append(len({row[0] for row in nearest} & truth) / max(1, len(truth)))
     return statistics.fmean(recalls), statistics.fmean(timings), plan
-
-
-def retrieval_setting(name: str):
-    from knowledgebases import retrieval
-
-    return getattr(retrieval, name)
 
 
 def _vector_sql(dataset) -> tuple[str, list]:

@@ -1,8 +1,8 @@
 """Hybrid retrieval over chunks: PostgreSQL full-text and pgvector search fused into one score.
 
-One request embeds the question once, then one SQL statement takes two candidate pools, the
-``top_k`` nearest chunks by cosine distance (the per-dimension HNSW index) and the ``top_k`` best
-full-text matches, and scores their union both ways. The final score of a chunk is
+One request embeds the question once, then one SQL statement reads two candidate pools, the
+``top_k`` nearest chunks by cosine distance (the per-dimension HNSW index) and the full-text
+matches, of which the ``top_k`` best by BM25 are kept. Every candidate gets both similarities. The final score of a chunk is
 ``(1 - w) * term_similarity + w * vector_similarity``, optionally with a rerank model's score in
 place of the vector one. Hits at or above the threshold are ranked, counted and paged.
 """
@@ -187,7 +187,7 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     the question's lexemes match. Term similarities are computed here from those parts, and the
     full-text pool keeps its ``top_k`` best.
     """
-    dimension = int(len(vector))
+    dimension = len(vector)
     weight = query.vector_similarity_weight
     use_vectors = weight > 0
     use_text = weight < 1 and bool(lexemes)

@@ -134,7 +134,7 @@ def _page_chars(textpage: pypdfium2.PdfTextPage, frame: _DisplayFrame) -> list[_
     read: list[tuple[str, float, float, float, float, _TextRun]] = []
     for index in range(pdfium_c.FPDFText_CountChars(handle)):
         code = get_unicode(handle, index)
-        # Surrogate halves and values past U+10FFFF are no characters and cannot be stored as text.
+        # Surrogate halves and values past U+10FFFF are not characters and cannot be stored as text.
         text = UNMAPPED_GLYPH if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else chr(code)
         if text.isspace() and is_generated(handle, index):
             continue
