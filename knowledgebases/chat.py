@@ -41,6 +41,10 @@ class ChatError(Exception):
     """A chat request failed for a reason that retrying will not fix (bad key, bad model, bad request)."""
 
 
+class NoChatModelError(ChatError):
+    """Neither the dataset nor its tenant names a chat model."""
+
+
 class TransientChatError(ChatError):
     """A chat request failed for a reason that may pass: rate limit, server error, timeout, network."""
 
@@ -228,7 +232,7 @@ def chat_model_of_dataset(dataset, **options) -> OpenAICompatibleChat:
     if not reference:
         reference = Tenant.objects.filter(pk=dataset.tenant_id).values_list("llm_id", flat=True).first() or ""
     if not reference:
-        raise ChatError(
+        raise NoChatModelError(
             f"Dataset {dataset.pk} has no chat model; set the tenant's default chat model with PATCH /api/v1/models/default."
         )
     return chat_model_for(resolve_model(dataset.tenant_id, reference, ModelType.CHAT), **options)

@@ -4,6 +4,7 @@ RAGFlow converts several fields with ``int()`` and ``float()`` and reports a fai
 code 100 with the exception's repr. The same conversions here give clients the same messages.
 """
 
+import json
 import logging
 
 from rest_framework.views import APIView
@@ -11,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.authentication import tenant_id_of
 from documents.models import Document
 from documents.querysets import visible_dataset
-from knowledgebases import retrieval
+from knowledgebases import question_expansion, retrieval
 from knowledgebases.embeddings import EmbeddingError
 from knowledgebases.rerank import RerankError
 from ragflow_site.api.responses import result
@@ -26,6 +27,13 @@ MAX_PAGE_SIZE = 100
 # Used when a request omits the weight; the same default as new datasets get (see Dataset).
 DEFAULT_VECTOR_SIMILARITY_WEIGHT = 0.6
 EMPTY_RESULT = {"total": 0, "chunks": [], "doc_aggs": {}}
+# Languages one request may list in ``cross_languages``. Each adds a translation to the chat
+# model's response and words to the search, which keeps only the rarest retrieval.MAX_QUERY_LEXEMES
+# (32) lexemes of the question, so more languages crowd each other out.
+MAX_CROSS_LANGUAGES = 5
+# Maximum length of a language name in characters. The name goes into the chat prompt, and real
+# names such as "Chinese (Traditional)" are far shorter.
+MAX_LANGUAGE_NAME_LENGTH = 64
 
 
 def _convert(convert, value):
@@ -44,6 +52,42 @@ def _flag(payload: dict, key: str) -> bool:
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise DataError(f"`{key}` should be a boolean")
+
+
+def _truthy(value) -> bool:
+    """Return whether a bool-ish flag is on. Any truthy value counts, as in RAGFlow, except the strings "false" and "0"."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "false", "0")
+    return bool(value)
+
+
+def _as_json(value) -> str:
+    """Return a request value as JSON text, cut to 100 characters, for error messages."""
+    return json.dumps(value, ensure_ascii=False, default=str)[:100]
+
+
+def _cross_languages(payload: dict) -> list[str]:
+    languages = payload.get("cross_languages")
+    if languages is None:
+        return []
+    example = 'Send a list of language names such as ["English", "Chinese"].'
+    if not isinstance(languages, list):
+        raise DataError(f"`cross_languages` should be a list, got {_as_json(languages)}. {example}")
+    for item in languages:
+        if not isinstance(item, str) or not item.strip():
+            raise DataError(f"`cross_languages` contains {_as_json(item)}, which is not a language name. {example}")
+        if len(item.strip()) > MAX_LANGUAGE_NAME_LENGTH:
+            raise DataError(
+                f"`cross_languages` contains {_as_json(item)}, which is longer than {MAX_LANGUAGE_NAME_LENGTH} "
+                f"characters. {example}"
+            )
+    names = list(dict.fromkeys(item.strip() for item in languages))
+    if len(names) > MAX_CROSS_LANGUAGES:
+        raise DataError(
+            f"`cross_languages` lists {len(names)} languages, but the maximum is {MAX_CROSS_LANGUAGES}. "
+            f"Send at most {MAX_CROSS_LANGUAGES}."
+        )
+    return names
 
 
 def _datasets(payload: dict, request) -> list:
@@ -121,10 +165,10 @@ def parse_retrieval_request(payload, request) -> retrieval.RetrievalQuery | None
     highlight = _flag(payload, "highlight")
     use_kg = bool(payload.get("use_kg"))
     rerank_model = _rerank_model(payload, request)
-    if payload.get("keyword"):
-        # NOTE: RAGFlow has the tenant's chat model extract keywords and appends them to the question.
-        # This server makes no chat call here, so the flag is accepted and the question searched as sent.
-        logger.info("Retrieval request asked for keyword extraction, which is not applied")
+    keyword = _truthy(payload.get("keyword"))
+    cross_languages = _cross_languages(payload)
+    # NOTE: `toc_enhance` is accepted and not applied. It re-selects chunks through a table of
+    # contents extracted from each document at parse time, which this server's parsers do not store.
 
     if document_ids is None:
         document_ids = _metadata_documents(payload, datasets)
@@ -144,6 +188,8 @@ def parse_retrieval_request(payload, request) -> retrieval.RetrievalQuery | None
         rerank_model=rerank_model,
         highlight=highlight,
         use_kg=use_kg,
+        keyword=keyword,
+        cross_languages=cross_languages,
     )
 
 
@@ -159,6 +205,10 @@ class RetrievalView(APIView):
             found = retrieval.retrieve(query)
         except retrieval.DifferentEmbeddingModels as error:
             raise DataError(str(error)) from None
+        except question_expansion.ChatModelUnavailable as error:
+            raise DataError(str(error)) from None
+        except question_expansion.ExpansionFailed as error:
+            raise RagflowError(str(error), code=RetCode.EXCEPTION_ERROR, include_data=True) from None
         except (EmbeddingError, RerankError) as error:
             logger.error("Retrieval over datasets %s failed: %s", [d.pk for d in query.datasets], error)
             raise RagflowError(str(error), code=RetCode.EXCEPTION_ERROR, include_data=True) from None

@@ -1,9 +1,46 @@
-"""Fixtures of dataset tests: a second tenant with its own key, and dataset creation through HTTP."""
+"""Fixtures of dataset tests: team membership, dataset creation through HTTP, and a fake chat server."""
 
 import pytest
 
 from accounts.choices import TenantRole
 from accounts.models import Membership
+from knowledgebases import services as dataset_services
+from tests.fakes.chat_server import FakeChatServer
+
+PROVIDER = "OpenAI-API-Compatible"
+CHAT_MODEL = f"fake-chat@fake@{PROVIDER}"
+EMBEDDING_MODEL = f"fake-embed@fake@{PROVIDER}"
+# Context window of the fake chat model; tests that check batching shrink it.
+CONTEXT_TOKENS = 8192
+# Vector size of the fake embedding model. The schema already has the HNSW index for 384
+# dimensions, so storing RAPTOR summaries does not create an index inside the test's transaction
+# (PostgreSQL rejects CREATE INDEX on a table with pending trigger events).
+DIMENSION = 384
+
+
+@pytest.fixture
+def chat_server():
+    with FakeChatServer(dimension=DIMENSION) as server:
+        yield server
+
+
+@pytest.fixture
+def fake_models(user, chat_server):
+    """Register the fake server's chat and embedding models for ``user`` and make the chat model the default."""
+    dataset_services.add_provider(tenant_id=user.id, provider_name=PROVIDER)
+    dataset_services.add_provider_instance(
+        tenant_id=user.id,
+        provider_name=PROVIDER,
+        instance_name="fake",
+        api_key="test-key",
+        base_url=chat_server.base_url,
+        models=[
+            dataset_services.ModelInfo(("chat",), "fake-chat", max_tokens=CONTEXT_TOKENS),
+            dataset_services.ModelInfo(("embedding",), "fake-embed", max_tokens=512, dimension=chat_server.dimension),
+        ],
+    )
+    dataset_services.set_default_model(tenant_id=user.id, model_type="chat", reference=CHAT_MODEL)
+    return chat_server
 
 
 @pytest.fixture

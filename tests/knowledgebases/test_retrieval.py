@@ -1,4 +1,8 @@
-"""``POST /api/v1/retrieval``: ranking, paging, thresholds, weights, highlight, rerank and input checks."""
+"""``POST /api/v1/retrieval``: ranking, paging, thresholds, weights, highlight, rerank, question
+expansion by a chat model (``keyword``, ``cross_languages``) and input checks."""
+
+import json
+import logging
 
 import pytest
 from django.db import connection
@@ -8,7 +12,9 @@ from documents.fulltext import BM25_K1
 from documents.models import Chunk, Document
 from knowledgebases import retrieval
 from knowledgebases import services as dataset_services
+from tests.fakes.chat_server import Reply
 from tests.fakes.openai_server import FakeOpenAIServer
+from tests.knowledgebases.conftest import EMBEDDING_MODEL
 
 pytestmark = pytest.mark.django_db
 
@@ -396,3 +402,199 @@ def test_term_similarity_follows_bm25():
     assert term_similarity("'vitamin':1A,4A,9A 'd':2A,3A", weights, length_ratio=0.1) < 1.0
     assert term_similarity("'other':1A", weights) == 0.0
     assert term_similarity("", weights) == 0.0
+
+
+@pytest.fixture
+def chat_dataset(user, fake_models):
+    """A dataset that embeds with the fake server's model; the tenant's default chat model is the fake one."""
+    return dataset_services.create_dataset(tenant_id=user.id, user=user, name="expansion", embedding_model=EMBEDDING_MODEL)
+
+
+@pytest.fixture
+def chat_document(chat_dataset, make_document):
+    return make_document(target=chat_dataset)
+
+
+def answer_by_task(*, translations=(), keywords=()):
+    """Return a responder of the fake chat server: translations to translation prompts, keywords to the rest."""
+
+    def respond(body):
+        if "translate" in body["messages"][0]["content"]:
+            return Reply(content=json.dumps(list(translations), ensure_ascii=False))
+        return Reply(content=json.dumps(list(keywords)))
+
+    return respond
+
+
+def test_keyword_finds_unmatched_chunk(auth_client, chat_dataset, chat_document, chat_server):
+    target = add(chat_document, "Photovoltaic modules lose output at high temperature")
+    add(chat_document, "Bread rises in a warm oven")
+    chat_server.responder = answer_by_task(keywords=["photovoltaic", "temperature"])
+    question = "why do solar panels degrade"
+
+    bare = search(auth_client, [chat_dataset.id], question, vector_similarity_weight=0, similarity_threshold=0)
+    assert chat_server.requests == []
+    expanded = search(
+        auth_client, [chat_dataset.id], question, keyword=True, vector_similarity_weight=0, similarity_threshold=0
+    )
+
+    assert bare["data"]["total"] == 0
+    assert expanded["code"] == 0, expanded
+    assert [chunk["id"] for chunk in expanded["data"]["chunks"]] == [target.id]
+    assert len(chat_server.requests) == 1
+    assert question in chat_server.requests[0].user_prompt
+    assert chat_server.requests[0].body["model"] == "fake-chat"
+
+
+def test_keyword_string_false_is_off(auth_client, chat_dataset, chat_document, chat_server):
+    add(chat_document, "Wind turbines need maintenance")
+
+    payload = search(auth_client, [chat_dataset.id], "wind turbines", keyword="false")
+
+    assert payload["data"]["total"] == 1
+    assert chat_server.requests == []
+
+
+def test_cross_languages_finds_chinese_chunk(auth_client, chat_dataset, chat_document, chat_server):
+    target = add(chat_document, "早期胃癌的内镜治疗方法")
+    add(chat_document, "天气预报说明天下雨")
+    chat_server.responder = answer_by_task(translations=["胃癌治疗"])
+    question = "gastric cancer treatment"
+
+    bare = search(auth_client, [chat_dataset.id], question, vector_similarity_weight=0, similarity_threshold=0)
+    translated = search(
+        auth_client, [chat_dataset.id], question, cross_languages=["Chinese"], vector_similarity_weight=0,
+        similarity_threshold=0,
+    )
+
+    assert bare["data"]["total"] == 0
+    assert translated["code"] == 0, translated
+    assert [chunk["id"] for chunk in translated["data"]["chunks"]] == [target.id]
+    assert len(chat_server.requests) == 1
+    prompt = chat_server.requests[0].user_prompt
+    assert question in prompt
+    assert "Chinese" in prompt
+
+
+def test_both_fields_embed_extended_question_once(auth_client, chat_dataset, chat_document, chat_server):
+    add(chat_document, "Glaciers retreat in summer")
+    chat_server.responder = answer_by_task(translations=["Gletscher im Sommer", "冰川"], keywords=["ice", "melt"])
+    embedded_before = len(chat_server.embedding_requests)
+
+    response = auth_client.post(
+        URL,
+        {"dataset_ids": [chat_dataset.id], "question": "glaciers in summer", "keyword": 1,
+         "cross_languages": ["German", " Chinese ", "German"]},
+        format="json",
+    )
+
+    assert response.json()["code"] == 0, response.json()
+    searched = chat_server.embedding_requests[embedded_before:]
+    assert [request.body["input"] for request in searched] == [["glaciers in summer\nGletscher im Sommer\n冰川\nice melt"]]
+    prompts = [request.user_prompt for request in chat_server.requests]
+    assert len(prompts) == 2
+    assert "German, Chinese" in prompts[0]
+    assert "keywords" in prompts[1]
+    assert "expand;dur=" in response["Server-Timing"]
+
+
+SEND_LANGUAGES = 'Send a list of language names such as ["English", "Chinese"].'
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Chinese", f'`cross_languages` should be a list, got "Chinese". {SEND_LANGUAGES}'),
+        ({"lang": "fr"}, f'`cross_languages` should be a list, got {{"lang": "fr"}}. {SEND_LANGUAGES}'),
+        (["French", 5], f"`cross_languages` contains 5, which is not a language name. {SEND_LANGUAGES}"),
+        ([None], f"`cross_languages` contains null, which is not a language name. {SEND_LANGUAGES}"),
+        (["  "], f'`cross_languages` contains "  ", which is not a language name. {SEND_LANGUAGES}'),
+        (["x" * 65], f'`cross_languages` contains "{"x" * 65}", which is longer than 64 characters. {SEND_LANGUAGES}'),
+        (["English", "French", "German", "Spanish", "Italian", "Dutch"],
+         "`cross_languages` lists 6 languages, but the maximum is 5. Send at most 5."),
+    ],
+)
+def test_cross_languages_invalid_values(auth_client, chat_dataset, chat_server, value, message):
+    payload = auth_client.post(
+        URL, {"dataset_ids": [chat_dataset.id], "question": "anything", "cross_languages": value}, format="json"
+    ).json()
+
+    assert payload == {"code": 102, "message": message}
+    assert chat_server.requests == []
+
+
+def test_expansion_without_chat_model(auth_client, dataset, document):
+    add(document, "Tidal energy projects")
+
+    keyword = search(auth_client, [dataset.id], "tidal energy", keyword=True)
+    both = search(auth_client, [dataset.id], "tidal energy", keyword=True, cross_languages=["French"])
+    plain = search(auth_client, [dataset.id], "tidal energy")
+
+    assert keyword == {
+        "code": 102,
+        "message": f"Retrieval with `keyword` needs a chat model, but dataset {dataset.id} has none. Set the tenant's "
+        "default chat model with PATCH /api/v1/models/default, or send the request without `keyword`.",
+    }
+    assert both["code"] == 102
+    assert both["message"].startswith("Retrieval with `cross_languages` and `keyword` needs a chat model")
+    assert both["message"].endswith("or send the request without `cross_languages` and `keyword`.")
+    assert plain["data"]["total"] == 1
+
+
+def test_expansion_with_missing_chat_model(auth_client, user, dataset):
+    from accounts.models import Tenant
+
+    Tenant.objects.filter(pk=user.id).update(llm_id="gone-chat@fake@OpenAI-API-Compatible")
+
+    payload = search(auth_client, [dataset.id], "anything", cross_languages=["French"])
+
+    assert payload == {
+        "code": 102,
+        "message": f"Retrieval with `cross_languages` needs a chat model, but the chat model of dataset {dataset.id} "
+        "cannot be used: Provider OpenAI-API-Compatible not found for model gone-chat@fake@OpenAI-API-Compatible. "
+        "Fix that model or set another default chat model with PATCH /api/v1/models/default, or send the request "
+        "without `cross_languages`.",
+    }
+
+
+def test_chat_server_error_is_reported(auth_client, chat_dataset, chat_document, chat_server, caplog):
+    add(chat_document, "Desalination plants use membranes")
+    chat_server.responder = lambda body: Reply(status=500, error_body='{"error": {"message": "model crashed"}}')
+    caplog.set_level(logging.INFO, logger="knowledgebases")
+
+    response = auth_client.post(
+        URL, {"dataset_ids": [chat_dataset.id], "question": "desalination", "keyword": True}, format="json"
+    )
+
+    assert response.status_code == 200
+    payload = response.json()
+    assert payload["code"] == 100
+    assert payload["data"] is None
+    assert payload["message"].startswith(
+        "Keyword extraction (`keyword`) with chat model fake-chat failed: TransientChatError: Chat service http://127.0.0.1:"
+    )
+    assert "HTTP 500" in payload["message"]
+    assert "model crashed" in payload["message"]
+    assert payload["message"].endswith("Check the chat model and its provider, or send the request without `keyword`.")
+    assert len(chat_server.requests) == 2
+    assert f"dataset {chat_dataset.id}" in caplog.text
+    assert "test-key" not in caplog.text
+
+
+def test_unreadable_answer_is_reported(auth_client, chat_dataset, chat_document, chat_server):
+    add(chat_document, "Lighthouses guide ships")
+    chat_server.responder = answer_by_task(translations=["only one"])
+
+    payload = search(auth_client, [chat_dataset.id], "lighthouses", cross_languages=["French", "Greek"])
+
+    assert payload["code"] == 100
+    assert payload["message"].startswith("Translation (`cross_languages`) with chat model fake-chat failed: ")
+    assert "expected 2 translations, got 1" in payload["message"]
+    assert len(chat_server.requests) == 2
+
+
+def test_blank_question_makes_no_chat_call(auth_client, chat_dataset, chat_server):
+    payload = search(auth_client, [chat_dataset.id], "  ", keyword=True, cross_languages=["Chinese"])
+
+    assert payload == {"code": 0, "data": {"total": 0, "chunks": [], "doc_aggs": {}}}
+    assert chat_server.requests == []

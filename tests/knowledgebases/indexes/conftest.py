@@ -1,4 +1,4 @@
-"""Fixtures of index tests: a fake chat server, models registered on it, datasets with chunks."""
+"""Fixtures of index tests: datasets with graph and RAPTOR settings, parsed documents, inline jobs."""
 
 from unittest import mock
 
@@ -13,43 +13,8 @@ from knowledgebases import services as dataset_services
 from knowledgebases.parser_config import DEFAULT_RAPTOR_PROMPT
 from tasks.choices import TaskStatus
 from tasks.models import Task
-from tests.fakes.chat_server import FakeChatServer, bag_of_words_vector
-
-PROVIDER = "OpenAI-API-Compatible"
-CHAT_MODEL = f"fake-chat@fake@{PROVIDER}"
-EMBEDDING_MODEL = f"fake-embed@fake@{PROVIDER}"
-# Context window of the fake chat model; tests that check batching shrink it.
-CONTEXT_TOKENS = 8192
-# Vector size of the fake embedding model. The schema already has the HNSW index for 384
-# dimensions, so storing RAPTOR summaries does not create an index inside the test's transaction
-# (PostgreSQL rejects CREATE INDEX on a table with pending trigger events).
-DIMENSION = 384
-
-
-@pytest.fixture
-def chat_server():
-    with FakeChatServer(dimension=DIMENSION) as server:
-        yield server
-
-
-@pytest.fixture
-def fake_models(user, chat_server):
-    """Register the fake server's chat and embedding models for ``user`` and make the chat model the default."""
-    dataset_services.add_provider(tenant_id=user.id, provider_name=PROVIDER)
-    dataset_services.add_provider_instance(
-        tenant_id=user.id,
-        provider_name=PROVIDER,
-        instance_name="fake",
-        api_key="test-key",
-        base_url=chat_server.base_url,
-        models=[
-            dataset_services.ModelInfo(("chat",), "fake-chat", max_tokens=CONTEXT_TOKENS),
-            dataset_services.ModelInfo(("embedding",), "fake-embed", max_tokens=512, dimension=chat_server.dimension),
-        ],
-    )
-    dataset_services.set_default_model(tenant_id=user.id, model_type="chat", reference=CHAT_MODEL)
-    return chat_server
-
+from tests.fakes.chat_server import bag_of_words_vector
+from tests.knowledgebases.conftest import DIMENSION, EMBEDDING_MODEL
 
 GRAPH_SETTINGS = {
     "use_graphrag": True,

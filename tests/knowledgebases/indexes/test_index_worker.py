@@ -11,7 +11,7 @@ from knowledgebases.models import Dataset
 from tasks.choices import TaskStatus
 from tasks.models import Task
 from tests.fakes.chat_server import Reply
-from tests.knowledgebases.indexes.conftest import CHAT_MODEL
+from tests.knowledgebases.conftest import CHAT_MODEL
 from tests.knowledgebases.indexes.responders import generic_extraction
 from tests.tasks.conftest import start_worker, wait_for_run  # noqa: F401 - start_worker is a fixture
 from tests.corpus import DOCS
