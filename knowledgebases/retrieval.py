@@ -2,7 +2,8 @@
 
 One request embeds the question once, then one SQL statement reads two candidate pools, the
 ``top_k`` nearest chunks by cosine distance (the per-dimension HNSW index) and the full-text
-matches, of which the ``top_k`` best by BM25 are kept. Every candidate gets both similarities. The final score of a chunk is
+matches, of which the ``top_k`` best by BM25 are kept. Every candidate gets both similarities; the
+term one is its BM25 score relative to the request's best match. The final score of a chunk is
 ``(1 - w) * term_similarity + w * vector_similarity``, optionally with a rerank model's score in
 place of the vector one. Hits at or above the threshold are ranked, counted and paged.
 """
@@ -23,7 +24,7 @@ from documents.fulltext import (
     query_lexemes,
     term_similarity,
 )
-from documents.models import Chunk, Document
+from documents.models import Chunk
 from knowledgebases.models import Dataset, TenantModel
 from knowledgebases.question_expansion import expand_question
 
@@ -50,9 +51,19 @@ FULLTEXT_SCAN_LIMIT = 1000
 COMMON_LEXEME_FRACTION = 0.05
 # A question's lexemes beyond this many (the rarest kept) add cost and almost no ranking signal.
 MAX_QUERY_LEXEMES = 32
+# Term similarities are relative to the request's best full-text match, or to this share of the
+# highest BM25 score the question can reach when the best match is weaker. BM25 scores of different
+# questions are not comparable: relative to the best match, the term part spans the same range as
+# cosine similarity, and the floor keeps a lone weak match from counting as a full one.
+RELATIVE_TERM_FLOOR = 0.3
 # Chunks sent to a rerank model: the best by fused score, at least this many and at least as many
 # as the requested page needs. Rerank services bill and slow down per passage.
 RERANK_POOL_SIZE = 64
+# Columns a result page shows; the vector and tsvector, the widest columns, stay in the database.
+PAGE_CHUNK_FIELDS = (
+    "id", "content", "content_tokens", "document_id", "document__name", "dataset_id", "important_keywords",
+    "questions", "tags", "positions", "doc_type", "position",
+)
 # Rows of these kinds are not text passages: knowledge-graph records have their own retrieval path.
 EXCLUDED_KINDS = ("graph",)
 
@@ -136,7 +147,7 @@ def retrieve(query: RetrievalQuery) -> RetrievalResult:
         )
         # The extended text replaces the question in every later step. It is embedded, once, in
         # place of the question, so a chunk that only a translation or keyword matches also gets
-        # vector similarity. With the term part alone (times 0.4 at the default weight) such a chunk
+        # vector similarity. With the term part alone (times 0.3 at the default weight) such a chunk
         # would often stay under the threshold.
         query = replace(query, question=question)
         timings["expand"] = (time.perf_counter() - expanding) * 1000
@@ -207,7 +218,7 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     One statement reads each candidate row once: the ``top_k`` nearest chunks through the HNSW
     index and up to FULLTEXT_SCAN_LIMIT full-text matches, each with the part of its tsvector that
     the question's lexemes match. Term similarities are computed here from those parts, and the
-    full-text pool keeps its ``top_k`` best.
+    full-text pool keeps its ``top_k`` best. They are then divided by the best one (RELATIVE_TERM_FLOOR).
     """
     dimension = len(vector)
     weight = query.vector_similarity_weight
@@ -262,7 +273,11 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     text_hits.sort(key=lambda hit: (-hit.term, hit.chunk_id))
     for hit in text_hits[: query.top_k]:
         hits.setdefault(hit.chunk_id, hit)
-    return list(hits.values())
+    found = list(hits.values())
+    scale = max(max((hit.term for hit in found), default=0.0), RELATIVE_TERM_FLOOR)
+    for hit in found:
+        hit.term /= scale
+    return found
 
 
 def _average_chunk_tokens(datasets: list[Dataset]) -> float | None:
@@ -291,7 +306,12 @@ def _chunk_data(page: list[_Hit], lexemes: list[str] | None) -> list[dict]:
 
     if not page:
         return []
-    rows = {chunk.pk: chunk for chunk in Chunk.objects.filter(pk__in=[hit.chunk_id for hit in page]).select_related("document")}
+    chunks = (
+        Chunk.objects.filter(pk__in=[hit.chunk_id for hit in page])
+        .select_related("document")
+        .only(*PAGE_CHUNK_FIELDS)
+    )
+    rows = {chunk.pk: chunk for chunk in chunks}
     ordered = [(hit, rows[hit.chunk_id]) for hit in page if hit.chunk_id in rows]
     marked = highlight([chunk.content for _, chunk in ordered], lexemes) if lexemes is not None else None
     result = []
@@ -325,7 +345,10 @@ def _doc_aggs(hits: list[_Hit]) -> list[dict]:
     counts: dict[str, int] = {}
     for hit in hits:
         counts[hit.document_id] = counts.get(hit.document_id, 0) + 1
-    names = dict(Document.objects.filter(pk__in=list(counts)).values_list("id", "name"))
+    with connection.cursor() as cursor:
+        # One array parameter instead of Django's IN list: a big corpus puts a thousand documents here.
+        cursor.execute("SELECT id, name FROM documents_document WHERE id = ANY(%s)", [list(counts)])
+        names = dict(cursor.fetchall())
     ordered = sorted(counts.items(), key=lambda item: (-item[1], names.get(item[0], ""), item[0]))
     return [{"doc_name": names.get(doc_id, ""), "doc_id": doc_id, "count": count} for doc_id, count in ordered]
 

@@ -25,7 +25,7 @@ DEFAULT_PAGE_SIZE = 30
 # RAGFlow's upper bound of page_size on every paged route.
 MAX_PAGE_SIZE = 100
 # Used when a request omits the weight; the same default as new datasets get (see Dataset).
-DEFAULT_VECTOR_SIMILARITY_WEIGHT = 0.6
+DEFAULT_VECTOR_SIMILARITY_WEIGHT = 0.7
 EMPTY_RESULT = {"total": 0, "chunks": [], "doc_aggs": {}}
 # Languages one request may list in ``cross_languages``. Each adds a translation to the chat
 # model's response and words to the search, which keeps only the rarest retrieval.MAX_QUERY_LEXEMES

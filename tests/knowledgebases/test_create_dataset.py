@@ -75,7 +75,7 @@ def test_create_minimal_dataset_defaults(auth_client, user):
     assert data["pagerank"] == 0
     assert data["language"] == "English"
     assert data["similarity_threshold"] == 0.2
-    assert data["vector_similarity_weight"] == 0.6
+    assert data["vector_similarity_weight"] == 0.7
     assert data["status"] == "1"
     assert data["avatar"] is None
     assert data["description"] is None

@@ -86,10 +86,12 @@ def test_response_shape(auth_client, dataset, document):
     assert item["document_id"] == document.id
     assert item["document_keyword"] == "doc.txt"
     assert item["dataset_id"] == dataset.id
-    # Every question lexeme once, in a chunk of the average length: the BM25 share is 1 / (k1 + 1).
-    assert item["term_similarity"] == pytest.approx(1 / (1 + BM25_K1))
+    # The only full-text match is the best one, and its BM25 share (1 / (k1 + 1): every question
+    # lexeme once, at the average length) is above the floor, so its term similarity is 1.
+    assert 1 / (1 + BM25_K1) > retrieval.RELATIVE_TERM_FLOOR
+    assert item["term_similarity"] == pytest.approx(1.0)
     assert 0 < item["vector_similarity"] <= 1
-    assert item["similarity"] == pytest.approx(0.4 * item["term_similarity"] + 0.6 * item["vector_similarity"])
+    assert item["similarity"] == pytest.approx(0.3 * item["term_similarity"] + 0.7 * item["vector_similarity"])
     for key in ("content_ltks", "important_keywords", "questions", "tag_kwd", "image_id", "positions",
                 "doc_type_kwd", "mom_id", "row_id"):
         assert key in item
