@@ -29,8 +29,8 @@ TRANSLATION_TOKEN_FACTOR = 3
 TRANSLATION_EXTRA_TOKENS = 16
 # A retrieval request waits for these calls, so they get a shorter read timeout than index jobs
 # and one retry after half a second for a rate limit, a server error or a dropped connection.
-# NOTE: with the client's 10 s connect timeout, one call can take up to 2 * (10 + 12) + 0.5 s, more
-# than gunicorn's default worker timeout of 30 s, and a request with both fields makes two calls.
+# With the client's 10 s connect timeout, one call can take up to 2 * (10 + 12) + 0.5 s and a
+# request with both fields makes two calls, which is why `runall` gives gunicorn workers 120 s.
 READ_TIMEOUT_SECONDS = 12
 RETRY_POLICY = RetryPolicy(attempts=2, backoff_seconds=0.5, backoff_max_seconds=0.5)
 DEFAULT_MODEL_ENDPOINT = "PATCH /api/v1/models/default"

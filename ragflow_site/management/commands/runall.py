@@ -12,6 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 logger = logging.getLogger(__name__)
 
+# gunicorn restarts a worker whose request runs longer than this (30 s by default). Retrieval that
+# waits for a slow chat model (keyword, cross_languages) can take longer.
+WEB_TIMEOUT_SECONDS = 120
 # gunicorn workers: two suit a small machine; WEB_CONCURRENCY overrides, as gunicorn itself reads it.
 DEFAULT_WEB_WORKERS = 2
 # Seconds the children get to finish their current request or job after SIGTERM.
@@ -35,6 +38,7 @@ class Command(BaseCommand):
                 # gunicorn's control socket defaults to one path per user, which a second checkout
                 # on the same machine would fight over.
                 "--no-control-socket",
+                "--timeout", str(WEB_TIMEOUT_SECONDS),
             ],
             "worker": [python, "manage.py", "ingest_worker"],
             "aggregator": [python, "manage.py", "aggregate_progress"],
