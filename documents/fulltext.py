@@ -231,9 +231,10 @@ _TSVECTOR_ENTRY = re.compile(r"'((?:[^'\\]|''|\\.)*)'(?::([0-9A-D,]+))?")
 def occurrence_counts(tsvector_text: str) -> dict[str, int]:
     """Return each lexeme of a tsvector's text form with its number of positions (1 without any)."""
     counts = {}
-    for match in _TSVECTOR_ENTRY.finditer(tsvector_text or ""):
-        lexeme = match.group(1).replace("''", "'").replace("\\\\", "\\")
-        counts[lexeme] = match.group(2).count(",") + 1 if match.group(2) else 1
+    for lexeme, positions in _TSVECTOR_ENTRY.findall(tsvector_text or ""):
+        if "'" in lexeme or "\\" in lexeme:
+            lexeme = lexeme.replace("''", "'").replace("\\\\", "\\")
+        counts[lexeme] = positions.count(",") + 1 if positions else 1
     return counts
 
 

@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from documents.fulltext import (
@@ -30,13 +31,13 @@ from knowledgebases.question_expansion import expand_question
 
 logger = logging.getLogger(__name__)
 
-# hnsw.ef_search: the HNSW candidate list per scan. On 1,000,000 synthetic 384-dimension vectors
-# (pgvector's default m = 16, ef_construction = 64) bench/retrieval_latency.py measured recall@10
-# of 0.92 for held-out vectors at 200 for a top-10 scan, and 0.96 for the scan of a default request
-# (top_k 1024, which iterative scans continue to).
-# NOTE: real questions far from the synthetic vectors reach only 0.67 (top 10) and 0.88 (top_k
-# 1024) there. A denser graph (larger m and ef_construction) is the untested next step.
-HNSW_EF_SEARCH = 200
+# hnsw.ef_search, the HNSW candidate list of a vector scan: the request's top_k, at least this
+# and at most settings.RETRIEVAL_HNSW_EF_SEARCH (1000 by default, pgvector's largest). On 1,000,000
+# synthetic 384-dimension vectors (pgvector's default m = 16, ef_construction = 64) the scan of a
+# default request (top_k 1024, which iterative scans continue to) reached recall@10 of 0.965 with
+# 1000 and 0.928 with 200, for vectors drawn like the corpus, in 23.0 and 22.3 ms on average
+# (bench/retrieval_latency.py).
+HNSW_MIN_EF_SEARCH = 200
 # hnsw.max_scan_tuples: upper bound of index tuples one iterative scan visits, so a filter that
 # rejects most rows (a small dataset inside a large table) cannot walk the whole graph.
 HNSW_MAX_SCAN_TUPLES = 40000
@@ -45,6 +46,11 @@ HNSW_MAX_SCAN_TUPLES = 40000
 # NOTE: the rows kept are the first the bitmap scan returns, not the best. On NFCorpus a limit
 # of 100,000 changed full-text nDCG@10 by 0.0003, but a large corpus may lose good matches.
 FULLTEXT_SCAN_LIMIT = 1000
+# gin_fuzzy_search_limit: a question lexeme in more rows than about this many gives the full-text
+# pool a random sample of them (a few times this many rows), and rarer lexemes give all their rows,
+# which then take a larger part of the scan limit. Two lexemes in 190,000 of a million chunks took
+# 47 ms to collect in full and 8 ms with a limit of 5000.
+GIN_FUZZY_SEARCH_LIMIT = 1000
 # Lexemes in more than this share of all chunks (by planner statistics) still count in the score
 # but do not select candidates on their own. Rows that share only common words with the question
 # would fill the scan limit and rank low anyway.
@@ -233,6 +239,8 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     else:
         hits_sql, hits_params = "''::tsvector", []
     distance_sql = f"c.embedding::vector({dimension}) <=> %s::vector({dimension})"
+    # The question vector goes into the statement up to three times; its text form is built once.
+    vector = "[" + ",".join(map(str, vector)) + "]"
     pools, params = [], []
     if use_vectors:
         columns = f"c.id, c.document_id, c.token_count, {hits_sql}::text, 1 - ({distance_sql}), 'vector'"
@@ -247,12 +255,7 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
         )
         params += [*hits_params, vector, *filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT]
     with transaction.atomic(), connection.cursor() as cursor:
-        # JIT compilation costs tens of milliseconds and the planner's estimates for an HNSW scan of a
-        # large table exceed jit_above_cost, although the scan stops after top_k rows.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}")
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {HNSW_MAX_SCAN_TUPLES}")
+        configure_search(cursor, query.top_k)
         cursor.execute(" UNION ALL ".join(pools), params)
         rows = cursor.fetchall()
 
@@ -278,6 +281,27 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     for hit in found:
         hit.term /= scale
     return found
+
+
+def hnsw_ef_search(top_k: int) -> int:
+    return min(settings.RETRIEVAL_HNSW_EF_SEARCH, max(HNSW_MIN_EF_SEARCH, top_k))
+
+
+def configure_search(cursor, top_k: int) -> None:
+    """Set the current transaction's search settings for a request with ``top_k`` vector candidates.
+
+    JIT is off: compiling costs tens of milliseconds, and the planner's estimate for an HNSW scan of
+    a large table exceeds jit_above_cost although the scan stops after top_k rows. Iterative scans
+    continue past ef_search when filters reject rows or top_k exceeds it. Sequential scans are off:
+    for a question of common words the planner expects a table scan to find enough matches soon,
+    but testing each row's tsvector made that 27 ms on a million chunks, where the index took 8.
+    """
+    cursor.execute(
+        "SELECT set_config('jit', 'off', true), set_config('hnsw.ef_search', %s, true),"
+        " set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.max_scan_tuples', %s, true),"
+        " set_config('gin_fuzzy_search_limit', %s, true), set_config('enable_seqscan', 'off', true)",
+        [str(hnsw_ef_search(top_k)), str(HNSW_MAX_SCAN_TUPLES), str(GIN_FUZZY_SEARCH_LIMIT)],
+    )
 
 
 def _average_chunk_tokens(datasets: list[Dataset]) -> float | None:

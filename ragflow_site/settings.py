@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from ragflow_site import embedded
 from ragflow_site.env import env_bool, env_int, env_list, env_str
@@ -147,6 +148,13 @@ PRELOAD_EMBEDDING_MODEL = env_bool("PRELOAD_EMBEDDING_MODEL", True)
 # Several workers on one machine should share the cores, because PyTorch threads that outnumber the
 # cores wait on each other.
 EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0)
+# Upper bound of hnsw.ef_search in retrieval's vector scans (pgvector accepts 1 to 1000). A request's scan
+# uses its top_k within that bound: longer candidate lists find more of the true nearest chunks.
+RETRIEVAL_HNSW_EF_SEARCH = env_int("RETRIEVAL_HNSW_EF_SEARCH", 1000)
+if not 1 <= RETRIEVAL_HNSW_EF_SEARCH <= 1000:
+    raise ImproperlyConfigured(
+        f"RETRIEVAL_HNSW_EF_SEARCH={RETRIEVAL_HNSW_EF_SEARCH} is outside pgvector's range; set a value from 1 to 1000."
+    )
 
 # --- Files -----------------------------------------------------------------------------------------
 
