@@ -35,8 +35,8 @@ logger = logging.getLogger(__name__)
 # and at most settings.RETRIEVAL_HNSW_EF_SEARCH (1000 by default, pgvector's largest). On 1,000,000
 # synthetic 384-dimension vectors (pgvector's default m = 16, ef_construction = 64) the scan of a
 # default request (top_k 1024, which iterative scans continue to) reached recall@10 of 0.965 with
-# 1000 and 0.928 with 200, for vectors drawn like the corpus, in 23.0 and 22.3 ms on average
-# (bench/retrieval_latency.py).
+# 1000 and 0.928 with 200, for vectors drawn like the corpus (bench/retrieval_latency.py). Two runs
+# timed that scan at 23.0 and 28.3 ms on average with 1000, and 22.3 and 17.2 ms with 200.
 HNSW_MIN_EF_SEARCH = 200
 # hnsw.max_scan_tuples: upper bound of index tuples one iterative scan visits, so a filter that
 # rejects most rows (a small dataset inside a large table) cannot walk the whole graph.
