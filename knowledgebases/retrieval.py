@@ -25,7 +25,7 @@ from documents.fulltext import (
     query_lexemes,
     term_similarity,
 )
-from documents.models import Chunk
+from documents.models import Chunk, Document
 from knowledgebases.models import Dataset, TenantModel
 from knowledgebases.question_expansion import expand_question
 
@@ -46,10 +46,10 @@ HNSW_MAX_SCAN_TUPLES = 40000
 # NOTE: the rows kept are the first the bitmap scan returns, not the best. On NFCorpus a limit
 # of 100,000 changed full-text nDCG@10 by 0.0003, but a large corpus may lose good matches.
 FULLTEXT_SCAN_LIMIT = 1000
-# gin_fuzzy_search_limit: a question lexeme in more rows than about this many gives the full-text
-# pool a random sample of them (a few times this many rows), and rarer lexemes give all their rows,
-# which then take a larger part of the scan limit. Two lexemes in 190,000 of a million chunks took
-# 47 ms to collect in full and 8 ms with a limit of 5000.
+# gin_fuzzy_search_limit: a question lexeme in more rows than about this many adds only a random
+# sample of them (a few times this many rows) to the full-text pool. Rarer lexemes add all their
+# rows, so they take a larger part of FULLTEXT_SCAN_LIMIT. Two lexemes in 190,000 of a million
+# chunks took 47 ms to collect in full and 8 ms with a limit of 5000.
 GIN_FUZZY_SEARCH_LIMIT = 1000
 # Lexemes in more than this share of all chunks (by planner statistics) still count in the score
 # but do not select candidates on their own. Rows that share only common words with the question
@@ -239,13 +239,13 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     else:
         hits_sql, hits_params = "''::tsvector", []
     distance_sql = f"c.embedding::vector({dimension}) <=> %s::vector({dimension})"
-    # The question vector goes into the statement up to three times; its text form is built once.
-    vector = "[" + ",".join(map(str, vector)) + "]"
+    # The question vector goes into the statement up to three times, so its text form is built once.
+    vector_text = "[" + ",".join(map(str, vector)) + "]"
     pools, params = [], []
     if use_vectors:
         columns = f"c.id, c.document_id, c.token_count, {hits_sql}::text, 1 - ({distance_sql}), 'vector'"
         pools.append(f"({vector_candidates_sql(dimension, filters, columns)})")
-        params += [*hits_params, vector, *filter_params, vector, query.top_k]
+        params += [*hits_params, vector_text, *filter_params, vector_text, query.top_k]
     if use_text:
         similarity_sql = f"CASE WHEN c.embedding_dimension = {dimension} THEN 1 - ({distance_sql}) ELSE 0 END"
         pools.append(
@@ -253,7 +253,7 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
             f"FROM documents_chunk c "
             f"WHERE {filters} AND c.search_vector @@ %s::tsquery LIMIT %s)"
         )
-        params += [*hits_params, vector, *filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT]
+        params += [*hits_params, vector_text, *filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT]
     with transaction.atomic(), connection.cursor() as cursor:
         configure_search(cursor, query.top_k)
         cursor.execute(" UNION ALL ".join(pools), params)
@@ -284,6 +284,7 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
 
 
 def hnsw_ef_search(top_k: int) -> int:
+    """Return the HNSW candidate list length of a scan for ``top_k`` vector candidates."""
     return min(settings.RETRIEVAL_HNSW_EF_SEARCH, max(HNSW_MIN_EF_SEARCH, top_k))
 
 
@@ -371,7 +372,7 @@ def _doc_aggs(hits: list[_Hit]) -> list[dict]:
         counts[hit.document_id] = counts.get(hit.document_id, 0) + 1
     with connection.cursor() as cursor:
         # One array parameter instead of Django's IN list: a big corpus puts a thousand documents here.
-        cursor.execute("SELECT id, name FROM documents_document WHERE id = ANY(%s)", [list(counts)])
+        cursor.execute(f"SELECT id, name FROM {Document._meta.db_table} WHERE id = ANY(%s)", [list(counts)])
         names = dict(cursor.fetchall())
     ordered = sorted(counts.items(), key=lambda item: (-item[1], names.get(item[0], ""), item[0]))
     return [{"doc_name": names.get(doc_id, ""), "doc_id": doc_id, "count": count} for doc_id, count in ordered]
