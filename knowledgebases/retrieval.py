@@ -1,8 +1,9 @@
 """Hybrid retrieval over chunks: PostgreSQL full-text and pgvector search fused into one score.
 
-One request embeds the question once, then one SQL statement reads two candidate pools, the
-``top_k`` nearest chunks by cosine distance (the per-dimension HNSW index) and the full-text
-matches, of which the ``top_k`` best by BM25 are kept. Every candidate gets both similarities; the
+One request embeds the question once, then reads two candidate pools: the ``top_k`` nearest chunks
+by cosine distance (the per-dimension HNSW index) and the full-text matches, of which the ``top_k``
+best by BM25 are kept. The pools are read on two database connections at once, or in one
+statement inside a transaction. Every candidate gets both similarities; the
 term one is its BM25 score relative to the request's best match. The final score of a chunk is
 ``(1 - w) * term_similarity + w * vector_similarity``, optionally with a rerank model's score in
 place of the vector one. Hits at or above the threshold are ranked, counted and paged.
@@ -10,11 +11,13 @@ place of the vector one. Hits at or above the threshold are ranked, counted and 
 
 import importlib
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from documents.fulltext import (
     highlight,
@@ -32,11 +35,12 @@ from knowledgebases.question_expansion import expand_question
 logger = logging.getLogger(__name__)
 
 # hnsw.ef_search, the HNSW candidate list of a vector scan: the request's top_k, at least this
-# and at most settings.RETRIEVAL_HNSW_EF_SEARCH (1000 by default, pgvector's largest). On 1,000,000
-# synthetic 384-dimension vectors (pgvector's default m = 16, ef_construction = 64) the scan of a
-# default request (top_k 1024, which iterative scans continue to) reached recall@10 of 0.965 with
-# 1000 and 0.928 with 200, for vectors drawn like the corpus (bench/retrieval_latency.py). Two runs
-# timed that scan at 23.0 and 28.3 ms on average with 1000, and 22.3 and 17.2 ms with 200.
+# and at most settings.RETRIEVAL_HNSW_EF_SEARCH (400 by default). The benchmark's million synthetic
+# 384-dimension vectors sit in the graph of chunk_store.HNSW_BUILD_OPTIONS. There the scan of a
+# default request (top_k 1024, which iterative scans continue to) found 0.965 of the 10 true
+# nearest chunks for NFCorpus questions and 0.988 for vectors drawn like the corpus, with a list of
+# 200 or 400. With 1000 it found 0.980 and 0.993 (bench/retrieval_latency.py). Three runs timed
+# that scan at 19.5 to 21.0 ms with 400, 20.2 to 31.5 ms with 200 and 29.1 to 31.3 ms with 1000.
 HNSW_MIN_EF_SEARCH = 200
 # hnsw.max_scan_tuples: upper bound of index tuples one iterative scan visits, so a filter that
 # rejects most rows (a small dataset inside a large table) cannot walk the whole graph.
@@ -221,7 +225,7 @@ def vector_candidates_sql(dimension: int, filters: str, columns: str = "c.id") -
 def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weights, selecting) -> list[_Hit]:
     """Return the candidate pools of both searches with their term and vector similarities.
 
-    One statement reads each candidate row once: the ``top_k`` nearest chunks through the HNSW
+    Each candidate row is read once (_fetch_pools): the ``top_k`` nearest chunks through the HNSW
     index and up to FULLTEXT_SCAN_LIMIT full-text matches, each with the part of its tsvector that
     the question's lexemes match. Term similarities are computed here from those parts, and the
     full-text pool keeps its ``top_k`` best. They are then divided by the best one (RELATIVE_TERM_FLOOR).
@@ -241,23 +245,21 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     distance_sql = f"c.embedding::vector({dimension}) <=> %s::vector({dimension})"
     # The question vector goes into the statement up to three times, so its text form is built once.
     vector_text = "[" + ",".join(map(str, vector)) + "]"
-    pools, params = [], []
+    pools = []
     if use_vectors:
         columns = f"c.id, c.document_id, c.token_count, {hits_sql}::text, 1 - ({distance_sql}), 'vector'"
-        pools.append(f"({vector_candidates_sql(dimension, filters, columns)})")
-        params += [*hits_params, vector_text, *filter_params, vector_text, query.top_k]
+        pools.append((
+            vector_candidates_sql(dimension, filters, columns),
+            [*hits_params, vector_text, *filter_params, vector_text, query.top_k],
+        ))
     if use_text:
         similarity_sql = f"CASE WHEN c.embedding_dimension = {dimension} THEN 1 - ({distance_sql}) ELSE 0 END"
-        pools.append(
-            f"(SELECT c.id, c.document_id, c.token_count, {hits_sql}::text, {similarity_sql}, 'text' "
-            f"FROM documents_chunk c "
-            f"WHERE {filters} AND c.search_vector @@ %s::tsquery LIMIT %s)"
-        )
-        params += [*hits_params, vector_text, *filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT]
-    with transaction.atomic(), connection.cursor() as cursor:
-        configure_search(cursor, query.top_k)
-        cursor.execute(" UNION ALL ".join(pools), params)
-        rows = cursor.fetchall()
+        pools.append((
+            f"SELECT c.id, c.document_id, c.token_count, {hits_sql}::text, {similarity_sql}, 'text' "
+            f"FROM documents_chunk c WHERE {filters} AND c.search_vector @@ %s::tsquery LIMIT %s",
+            [*hits_params, vector_text, *filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT],
+        ))
+    rows = _fetch_pools(pools, query.top_k)
 
     lexeme_weights = dict(zip(lexemes, weights))
     average_tokens = _average_chunk_tokens(query.datasets)
@@ -281,6 +283,69 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     for hit in found:
         hit.term /= scale
     return found
+
+
+def _fetch_pools(pools: list[tuple[str, list]], top_k: int) -> list[tuple]:
+    """Return the rows of the candidate pool statements (one or two).
+
+    Outside a transaction the second pool runs on the helper thread's own connection while this
+    one reads the first, so the two searches use both cores of a small machine. One statement
+    reads every pool inside a transaction, because a second connection would not see the
+    transaction's own writes. It does so too while another request of this process uses the
+    helper, because waiting for the helper would be slower.
+    """
+    if (
+        len(pools) == 2 and settings.RETRIEVAL_PARALLEL_POOLS and not connection.in_atomic_block
+        and _helper_free.acquire(blocking=False)
+    ):
+        try:
+            pending = _pool_helper().submit(_fetch_on_helper, *pools[1], top_k)
+        except BaseException:
+            _helper_free.release()
+            raise
+        pending.add_done_callback(lambda _: _helper_free.release())
+        rows = _fetch(*pools[0], top_k)
+        return rows + pending.result()
+    sql = " UNION ALL ".join(f"({sql})" for sql, _ in pools)
+    return _fetch(sql, [param for _, params in pools for param in params], top_k)
+
+
+def _fetch(sql: str, params: list, top_k: int) -> list[tuple]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        configure_search(cursor, top_k)
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _fetch_on_helper(sql: str, params: list, top_k: int) -> list[tuple]:
+    # Django checks a connection's age and errors when a request starts. This thread serves no
+    # requests, so it checks before each use.
+    connection.close_if_unusable_or_obsolete()
+    return _fetch(sql, params, top_k)
+
+
+_helper_lock = threading.Lock()
+_helper: ThreadPoolExecutor | None = None
+# Held from the submission of a pool to the helper until the helper has finished it.
+_helper_free = threading.Semaphore(1)
+
+
+def _pool_helper() -> ThreadPoolExecutor:
+    global _helper
+    with _helper_lock:
+        if _helper is None:
+            _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval-pool")
+        return _helper
+
+
+def close_pool_helper() -> None:
+    """Close the helper thread's database connection and stop the thread. A later search starts another."""
+    global _helper
+    with _helper_lock:
+        helper, _helper = _helper, None
+    if helper is not None:
+        helper.submit(connections.close_all).result()
+        helper.shutdown()
 
 
 def hnsw_ef_search(top_k: int) -> int:
@@ -371,8 +436,12 @@ def _doc_aggs(hits: list[_Hit]) -> list[dict]:
     for hit in hits:
         counts[hit.document_id] = counts.get(hit.document_id, 0) + 1
     with connection.cursor() as cursor:
-        # One array parameter instead of Django's IN list: a big corpus puts a thousand documents here.
-        cursor.execute(f"SELECT id, name FROM {Document._meta.db_table} WHERE id = ANY(%s)", [list(counts)])
+        # A big corpus puts a thousand documents here. Ids contain no commas, so they go as one
+        # string, because binding a list quotes each element, which took about a millisecond.
+        cursor.execute(
+            f"SELECT id, name FROM {Document._meta.db_table} WHERE id = ANY(string_to_array(%s, ','))",
+            [",".join(counts)],
+        )
         names = dict(cursor.fetchall())
     ordered = sorted(counts.items(), key=lambda item: (-item[1], names.get(item[0], ""), item[0]))
     return [{"doc_name": names.get(doc_id, ""), "doc_id": doc_id, "count": count} for doc_id, count in ordered]

@@ -150,11 +150,15 @@ PRELOAD_EMBEDDING_MODEL = env_bool("PRELOAD_EMBEDDING_MODEL", True)
 EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0)
 # Upper bound of hnsw.ef_search in retrieval's vector scans (pgvector accepts 1 to 1000). A request's scan
 # uses its top_k within that bound: longer candidate lists find more of the true nearest chunks.
-RETRIEVAL_HNSW_EF_SEARCH = env_int("RETRIEVAL_HNSW_EF_SEARCH", 1000)
+RETRIEVAL_HNSW_EF_SEARCH = env_int("RETRIEVAL_HNSW_EF_SEARCH", 400)
 if not 1 <= RETRIEVAL_HNSW_EF_SEARCH <= 1000:
     raise ImproperlyConfigured(
         f"RETRIEVAL_HNSW_EF_SEARCH={RETRIEVAL_HNSW_EF_SEARCH} is outside pgvector's range; set a value from 1 to 1000."
     )
+
+# Run retrieval's full-text candidate search on a second database connection, beside the vector
+# search, when the request is not inside a transaction.
+RETRIEVAL_PARALLEL_POOLS = env_bool("RETRIEVAL_PARALLEL_POOLS", True)
 
 # --- Files -----------------------------------------------------------------------------------------
 

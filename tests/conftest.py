@@ -24,6 +24,15 @@ def _isolated_redis():
     client.close()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _close_retrieval_helper(django_db_setup):
+    """Close the connection of retrieval's helper thread before the test database is dropped."""
+    yield
+    from knowledgebases import retrieval
+
+    retrieval.close_pool_helper()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle counters live in the cache; each test starts with none."""

@@ -74,6 +74,31 @@ def test_pages_are_stable_and_total_fixed(auth_client, dataset, document):
     assert ids == [chunk["id"] for chunk in first["data"]["chunks"] + second["data"]["chunks"]]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_parallel_pools_answer_like_one_statement(auth_client, dataset, document, settings):
+    """Outside a transaction the full-text pool runs on the helper thread's connection, with the same results."""
+    for number in range(6):
+        add(document, f"Tidal turbines generate power, site {number}")
+    add(document, "Wind turbines on hills")
+    add(document, "Rivers carry sediment to the sea")
+    retrieval.close_pool_helper()
+
+    settings.RETRIEVAL_PARALLEL_POOLS = True
+    # While another request of the process uses the helper, this one reads both pools itself.
+    with retrieval._helper_free:
+        busy = search(auth_client, [dataset.id], "tidal turbines", similarity_threshold=0, highlight=True)["data"]
+    helper_started_when_busy = retrieval._helper is not None
+    parallel = search(auth_client, [dataset.id], "tidal turbines", similarity_threshold=0, highlight=True)["data"]
+    helper_started = retrieval._helper is not None
+    settings.RETRIEVAL_PARALLEL_POOLS = False
+    single = search(auth_client, [dataset.id], "tidal turbines", similarity_threshold=0, highlight=True)["data"]
+
+    assert not helper_started_when_busy
+    assert helper_started
+    assert parallel["total"] == 8
+    assert parallel == single == busy
+
+
 def test_response_shape(auth_client, dataset, document):
     chunk = add(document, "Hydraulic pumps move fluid")
 
@@ -369,6 +394,45 @@ def test_vector_search_uses_hnsw_index(dataset, document):
         cursor.execute("RESET enable_sort")
 
     assert "documents_chunk_embedding_384_hnsw" in plan
+
+
+def _index_options(name: str) -> list[str] | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [name])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+def test_vector_indexes_use_the_denser_graph():
+    """Migrations leave the built-in size's index with the graph options new indexes get."""
+    from documents.chunk_store import HNSW_EF_CONSTRUCTION, HNSW_M, vector_index_name
+
+    assert _index_options(vector_index_name(384)) == [f"m={HNSW_M}", f"ef_construction={HNSW_EF_CONSTRUCTION}"]
+
+
+def test_graph_migration_rebuilds_existing_indexes():
+    """An index built with pgvector's defaults before migration 0007 gets the denser graph, and back."""
+    import importlib
+
+    from documents.chunk_store import drop_vector_index_sql, vector_index_name
+
+    migration = importlib.import_module("documents.migrations.0007_chunk_embedding_hnsw_denser_graph")
+    name = vector_index_name(12)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE INDEX {name} ON documents_chunk USING hnsw ((embedding::vector(12)) vector_cosine_ops) "
+            "WHERE embedding_dimension = 12"
+        )
+    try:
+        with connection.schema_editor() as editor:
+            migration.denser_graphs(None, editor)
+        assert _index_options(name) == ["m=24", "ef_construction=128"]
+        with connection.schema_editor() as editor:
+            migration.default_graphs(None, editor)
+        assert _index_options(name) == ["m=16", "ef_construction=64"]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(drop_vector_index_sql(12))
 
 
 def test_occurrence_counts_read_postgres_output(document):
