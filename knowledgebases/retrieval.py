@@ -334,6 +334,7 @@ def _pool_helper() -> ThreadPoolExecutor:
     global _helper
     with _helper_lock:
         if _helper is None:
+            logger.info("Starting the retrieval helper thread, which reads full-text candidates on its own connection")
             _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval-pool")
         return _helper
 
@@ -346,6 +347,7 @@ def close_pool_helper() -> None:
     if helper is not None:
         helper.submit(connections.close_all).result()
         helper.shutdown()
+        logger.info("Stopped the retrieval helper thread")
 
 
 def hnsw_ef_search(top_k: int) -> int:
