@@ -6,6 +6,7 @@ once per process and kept, because loading it costs seconds while one batch cost
 
 import logging
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -62,6 +63,21 @@ LOCAL_MODELS = {
 
 _local_models = {}
 _local_models_lock = threading.Lock()
+
+
+def limit_cpu_threads(threads: int) -> None:
+    """Make the local embedding models of this process run on ``threads`` CPU threads.
+
+    PyTorch reads OMP_NUM_THREADS when it is first imported, so before that the variable is set,
+    and afterwards its thread pool is resized. Setting the variable spares web processes the import
+    at start. Programs they start inherit it.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    else:
+        torch.set_num_threads(threads)
+    logger.info("Process %d embeds with %d CPU threads", os.getpid(), threads)
 
 
 def _load_local_model(name: str):

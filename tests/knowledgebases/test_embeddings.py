@@ -126,3 +126,38 @@ def test_remote_unreachable_is_transient():
 def test_remote_needs_base_url():
     with pytest.raises(EmbeddingError, match="base_url"):
         OpenAICompatibleEmbedder(name="emb", base_url="", api_key="")
+
+
+def test_web_process_embeds_with_one_thread():
+    """The WSGI module limits PyTorch before it loads, so the web process does not import it at start."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {key: value for key, value in os.environ.items() if key != "OMP_NUM_THREADS"}
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    script = (
+        "import sys, ragflow_site.wsgi; loaded = 'torch' in sys.modules; import torch; "
+        "print(loaded, torch.get_num_threads())"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.split() == ["False", "1"]
+
+
+def test_limit_cpu_threads_resizes_a_loaded_torch():
+    import torch
+
+    from knowledgebases.embeddings import limit_cpu_threads
+
+    before = torch.get_num_threads()
+    try:
+        limit_cpu_threads(1)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
