@@ -58,6 +58,8 @@ CENTROID_COUNT = 512
 # centroids, so neighbours are close but no two vectors coincide.
 NOISE_SIGMA = 0.5 / np.sqrt(384)
 WARMUP_REQUESTS = 30
+# Clients sending requests at the same time in the throughput row, one per web process.
+CONCURRENT_CLIENTS = 2
 DEFAULT_QUERIES = 300
 # hnsw.ef_search values of the recall sweep; pgvector's default is 40.
 RECALL_EF_SEARCH = (40, 100, 200, 400)
@@ -238,6 +240,25 @@ def time_http(stack: Stack, dataset_id: str, questions: list[str], body_extra: d
     return searches, embeds
 
 
+def time_http_clients(stack: Stack, dataset_id: str, questions: list[str], clients: int) -> tuple[list[float], float]:
+    """Send ``questions`` from ``clients`` threads at once; return per-request ms without embedding, and requests/s.
+
+    Every client sends the whole list, so the server gets ``clients`` requests at a time.
+    """
+    timings: list[list[float]] = [[] for _ in range(clients)]
+    threads = [
+        threading.Thread(target=lambda out: out.extend(time_http(stack, dataset_id, questions, {})[0]), args=(out,))
+        for out in timings
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    return [value for out in timings for value in out], clients * len(questions) / elapsed
+
+
 def time_sql(dataset, questions: list[str], vectors: list[list[float]], top_k: int) -> list[float]:
     from knowledgebases import retrieval
 
@@ -318,8 +339,10 @@ def report(args, load_seconds: float | None, rows: list[tuple[str, dict]], embed
         f"Synthetic corpus: {args.chunks:,} chunks of NFCorpus-like text (20-400 words, mean about 180) in one dataset"
         f" over {DOCUMENT_COUNT} documents, 384-dimension vectors mixed from real all-MiniLM-L6-v2 embeddings."
         f" {load} Each timing row: {args.queries} NFCorpus questions"
-        f" after {WARMUP_REQUESTS} warm-up requests, sent one at a time. Load average (1 min) when the timings"
-        f" ended: {args.load_average:.1f}.",
+        f" after {WARMUP_REQUESTS} warm-up requests, sent one at a time, except in the row with"
+        f" {CONCURRENT_CLIENTS} clients, where each client sends them all and the server answered"
+        f" {args.throughput:.1f} requests per second, question embedding included. Load average (1 min) when the"
+        f" timings ended: {args.load_average:.1f}.",
         "",
         "| measurement | p50 ms | p95 ms | p99 ms | mean ms |",
         "|---|---|---|---|---|",
@@ -391,6 +414,8 @@ def main() -> int:
         rows.append((label, percentiles(http_default)))
         http_small, _ = time_http(stack, dataset.pk, timed, {"top_k": 100})
         rows.append(("HTTP `/api/v1/retrieval`, top_k 100", percentiles(http_small)))
+        http_pair, args.throughput = time_http_clients(stack, dataset.pk, timed, CONCURRENT_CLIENTS)
+        rows.append((f"HTTP `/api/v1/retrieval`, defaults, {CONCURRENT_CLIENTS} clients at once", percentiles(http_pair)))
         rows.append(("candidate SQL in process, top_k 1024", percentiles(time_sql(dataset, timed, vectors, 1024))))
         rows.append(("candidate SQL in process, top_k 100", percentiles(time_sql(dataset, timed, vectors, 100))))
         args.load_average = os.getloadavg()[0]

@@ -37,10 +37,11 @@ logger = logging.getLogger(__name__)
 # hnsw.ef_search, the HNSW candidate list of a vector scan: the request's top_k, at least this
 # and at most settings.RETRIEVAL_HNSW_EF_SEARCH (400 by default). The benchmark's million synthetic
 # 384-dimension vectors sit in the graph of chunk_store.HNSW_BUILD_OPTIONS. There the scan of a
-# default request (top_k 1024, which iterative scans continue to) found 0.965 of the 10 true
-# nearest chunks for NFCorpus questions and 0.988 for vectors drawn like the corpus, with a list of
-# 200 or 400. With 1000 it found 0.980 and 0.993 (bench/retrieval_latency.py). Three runs timed
-# that scan at 19.5 to 21.0 ms with 400, 20.2 to 31.5 ms with 200 and 29.1 to 31.3 ms with 1000.
+# default request (top_k 1024, which iterative scans continue to) found 0.956 to 0.965 of the 10
+# true nearest chunks for NFCorpus questions and 0.974 to 0.988 for vectors drawn like the corpus
+# (two builds), with a list of 200 or 400. With 1000 it found about 0.98 and 0.99
+# (bench/retrieval_latency.py). Runs timed that scan at 18.7 to 21.0 ms with 400, 20.2 to 32.7 ms
+# with 200 and 29.1 to 31.3 ms with 1000.
 HNSW_MIN_EF_SEARCH = 200
 # hnsw.max_scan_tuples: upper bound of index tuples one iterative scan visits, so a filter that
 # rejects most rows (a small dataset inside a large table) cannot walk the whole graph.
