@@ -17,14 +17,15 @@ class IngestionWorker(SimpleWorker):
     """
 
     def work(self, *args, **kwargs):
+        from knowledgebases.embeddings import LOCAL_MODELS, LocalEmbedder, limit_cpu_threads
+
         if settings.EMBEDDING_THREADS > 0:
-            import torch
+            # Imported first so that the limit resizes PyTorch's pool instead of setting
+            # OMP_NUM_THREADS, which the OCR programs this worker starts would inherit.
+            import torch  # noqa: F401
 
-            torch.set_num_threads(settings.EMBEDDING_THREADS)
-            logger.info("Worker %s embeds with %d CPU threads", self.name, settings.EMBEDDING_THREADS)
+            limit_cpu_threads(settings.EMBEDDING_THREADS)
         if settings.PRELOAD_EMBEDDING_MODEL:
-            from knowledgebases.embeddings import LOCAL_MODELS, LocalEmbedder
-
             for spec in LOCAL_MODELS.values():
                 LocalEmbedder(spec).embed(["warm-up"])
         return super().work(*args, **kwargs)
