@@ -64,7 +64,7 @@ DEFAULT_QUERIES = 300
 # hnsw.ef_search values of the recall sweep; pgvector's default is 40.
 RECALL_EF_SEARCH = (40, 100, 200, 400)
 # hnsw.ef_search values tried for the scan of a default request (1024 candidates), to choose
-# RETRIEVAL_HNSW_EF_SEARCH; the value the server uses is always among them.
+# RETRIEVAL_HNSW_EF_SEARCH. The value the server uses is always added to them.
 REQUEST_EF_SEARCH = (200, 400, 1000)
 # Queries for the exact-scan recall check; an exact scan of a million rows takes about a second.
 RECALL_QUERIES = 100
@@ -241,15 +241,16 @@ def time_http(stack: Stack, dataset_id: str, questions: list[str], body_extra: d
 
 
 def time_http_clients(stack: Stack, dataset_id: str, questions: list[str], clients: int) -> tuple[list[float], float]:
-    """Send ``questions`` from ``clients`` threads at once; return per-request ms without embedding, and requests/s.
+    """Return per-request milliseconds without embedding and requests per second, for ``clients`` at once.
 
-    Every client sends the whole list, so the server gets ``clients`` requests at a time.
+    Every client thread sends all of ``questions``, so the server gets ``clients`` requests at a time.
     """
     timings: list[list[float]] = [[] for _ in range(clients)]
-    threads = [
-        threading.Thread(target=lambda out: out.extend(time_http(stack, dataset_id, questions, {})[0]), args=(out,))
-        for out in timings
-    ]
+
+    def send_all(out: list[float]) -> None:
+        out.extend(time_http(stack, dataset_id, questions, {})[0])
+
+    threads = [threading.Thread(target=send_all, args=(out,)) for out in timings]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -340,7 +341,7 @@ def report(args, load_seconds: float | None, rows: list[tuple[str, dict]], embed
         f" over {DOCUMENT_COUNT} documents, 384-dimension vectors mixed from real all-MiniLM-L6-v2 embeddings."
         f" {load} Each timing row: {args.queries} NFCorpus questions"
         f" after {WARMUP_REQUESTS} warm-up requests, sent one at a time, except in the row with"
-        f" {CONCURRENT_CLIENTS} clients, where each client sends them all and the server answered"
+        f" {CONCURRENT_CLIENTS} clients, where each client sends them all and the server served"
         f" {args.throughput:.1f} requests per second, question embedding included. Load average (1 min) when the"
         f" timings ended: {args.load_average:.1f}.",
         "",

@@ -2,9 +2,9 @@
 
 One request embeds the question once, then reads two candidate pools: the ``top_k`` nearest chunks
 by cosine distance (the per-dimension HNSW index) and the full-text matches, of which the ``top_k``
-best by BM25 are kept. The pools are read on two database connections at once, or in one
-statement inside a transaction. Every candidate gets both similarities; the
-term one is its BM25 score relative to the request's best match. The final score of a chunk is
+best by BM25 are kept. Two database connections read the pools at once, or one statement reads
+both inside a transaction. Every candidate gets both similarities; the term one is its BM25 score
+relative to the request's best match. The final score of a chunk is
 ``(1 - w) * term_similarity + w * vector_similarity``, optionally with a rerank model's score in
 place of the vector one. Hits at or above the threshold are ranked, counted and paged.
 """
@@ -35,13 +35,13 @@ from knowledgebases.question_expansion import expand_question
 logger = logging.getLogger(__name__)
 
 # hnsw.ef_search, the HNSW candidate list of a vector scan: the request's top_k, at least this
-# and at most settings.RETRIEVAL_HNSW_EF_SEARCH (400 by default). The benchmark's million synthetic
-# 384-dimension vectors sit in the graph of chunk_store.HNSW_BUILD_OPTIONS. There the scan of a
-# default request (top_k 1024, which iterative scans continue to) found 0.956 to 0.965 of the 10
-# true nearest chunks for NFCorpus questions and 0.974 to 0.988 for vectors drawn like the corpus
-# (two builds), with a list of 200 or 400. With 1000 it found about 0.98 and 0.99
-# (bench/retrieval_latency.py). Runs timed that scan at 18.7 to 21.0 ms with 400, 20.2 to 32.7 ms
-# with 200 and 29.1 to 31.3 ms with 1000.
+# and at most settings.RETRIEVAL_HNSW_EF_SEARCH (400 by default). bench/retrieval_latency.py
+# indexes a million synthetic 384-dimension vectors with chunk_store.HNSW_BUILD_OPTIONS. There the
+# scan of a default request (top_k 1024, which iterative scans continue to) used a list of 200 or
+# 400. It found 0.956 to 0.965 of the 10 true nearest chunks for NFCorpus questions over two builds,
+# and 0.974 to 0.988 for vectors drawn like the corpus. With 1000 it found about 0.98 and 0.99.
+# Runs timed that scan at 18.7 to 21.0 ms with 400, 20.2 to 32.7 ms with 200 and 29.1 to 31.3 ms
+# with 1000.
 HNSW_MIN_EF_SEARCH = 200
 # hnsw.max_scan_tuples: upper bound of index tuples one iterative scan visits, so a filter that
 # rejects most rows (a small dataset inside a large table) cannot walk the whole graph.

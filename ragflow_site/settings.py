@@ -150,7 +150,7 @@ PRELOAD_EMBEDDING_MODEL = env_bool("PRELOAD_EMBEDDING_MODEL", True)
 EMBEDDING_THREADS = env_int("EMBEDDING_THREADS", 0)
 # CPU threads of the local embedding model in each web process, which embeds one question per
 # retrieval request. 0 keeps PyTorch's default of one per core. Two web processes that embed at
-# once with a thread per core each slow each other down. With one thread each, the server answered
+# once with a thread per core each slow each other down. With one thread each, the server served
 # two clients 3.5 times as many retrieval requests per second on 2 cores.
 WEB_EMBEDDING_THREADS = env_int("WEB_EMBEDDING_THREADS", 1)
 # Upper bound of hnsw.ef_search in retrieval's vector scans (pgvector accepts 1 to 1000). A request's scan

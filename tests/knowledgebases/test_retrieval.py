@@ -75,7 +75,7 @@ def test_pages_are_stable_and_total_fixed(auth_client, dataset, document):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_pools_answer_like_one_statement(auth_client, dataset, document, settings):
+def test_parallel_pools_match_one_statement(auth_client, dataset, document, settings):
     """Outside a transaction the full-text pool runs on the helper thread's connection, with the same results."""
     for number in range(6):
         add(document, f"Tidal turbines generate power, site {number}")
