@@ -12,8 +12,11 @@ class MembershipQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(user=user)
 
-    def tenant_ids_of(self, user) -> list[str]:
-        """Ids of the tenants whose team ``user`` belongs to (invitations not yet accepted excluded)."""
+    def tenant_ids_of(self, user):
+        """Ids of the tenants whose team ``user`` belongs to (invitations not yet accepted excluded).
+
+        The result is a query, for use as a subquery: reading the ids first would cost a round trip.
+        """
         from accounts.choices import TenantRole
 
-        return list(self.filter(user=user).exclude(role=TenantRole.INVITE).values_list("tenant_id", flat=True))
+        return self.filter(user=user).exclude(role=TenantRole.INVITE).values("tenant_id")

@@ -163,8 +163,8 @@ def revoke_api_key(*, tenant_id: str, key: str) -> int:
     return deleted
 
 
-def record_api_key_use(token: APIToken) -> None:
+def record_api_key_use(token_id: int, last_used_at) -> None:
     """Store when a key was last used, at most once a minute to keep requests free of writes."""
     now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        APIToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if last_used_at is None or (now - last_used_at).total_seconds() > 60:
+        APIToken.objects.filter(pk=token_id).update(last_used_at=now)

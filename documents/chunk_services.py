@@ -63,9 +63,9 @@ def image_key(dataset_id: str, chunk_id: str) -> str:
     return f"{dataset_id}/chunk-images/{chunk_id}"
 
 
-def image_id(chunk: Chunk) -> str:
+def image_id(dataset_id: str, chunk_id: str, doc_type: str) -> str:
     """Return RAGFlow's ``img_id`` (``<dataset id>-<chunk id>``) of a chunk with an image, else ``""``."""
-    return f"{chunk.dataset_id}-{chunk.id}" if chunk.doc_type == "image" else ""
+    return f"{dataset_id}-{chunk_id}" if doc_type == "image" else ""
 
 
 def document_chunks(document_id: str):

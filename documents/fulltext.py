@@ -93,9 +93,14 @@ def query_lexemes(text: str) -> list[str]:
     return list(row[0] or []) if row else []
 
 
+def _escaped(lexeme: str) -> str:
+    """Return a lexeme as PostgreSQL quotes it in tsquery input and tsvector output, without the quotes."""
+    return lexeme.replace("\\", "\\\\").replace("'", "''")
+
+
 def lexeme_query(lexemes: list[str]) -> str:
     """Return tsquery input that matches any of ``lexemes`` (already normalised, so cast, not parsed)."""
-    quoted = ("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes)
+    quoted = ("'" + _escaped(lexeme) + "'" for lexeme in lexemes)
     return " | ".join(quoted)
 
 
@@ -228,16 +233,6 @@ def term_score_sql(
 _TSVECTOR_ENTRY = re.compile(r"'((?:[^'\\]|''|\\.)*)'(?::([0-9A-D,]+))?")
 
 
-def occurrence_counts(tsvector_text: str) -> dict[str, int]:
-    """Return each lexeme of a tsvector's text form with its number of positions (1 without any)."""
-    counts = {}
-    for lexeme, positions in _TSVECTOR_ENTRY.findall(tsvector_text or ""):
-        if "'" in lexeme or "\\" in lexeme:
-            lexeme = lexeme.replace("''", "'").replace("\\\\", "\\")
-        counts[lexeme] = positions.count(",") + 1 if positions else 1
-    return counts
-
-
 # BM25's term-frequency saturation and length normalisation, at the values of the Anserini toolkit's
 # BEIR baselines. On NFCorpus they rank slightly better in hybrid search than Lucene's defaults
 # (k1 = 1.2, b = 0.75); see the retrieval notes in docs/benchmarks.md.
@@ -245,26 +240,42 @@ BM25_K1 = 0.9
 BM25_B = 0.4
 
 
-def term_similarity(tsvector_text: str, weights: dict[str, float], length_ratio: float = 1.0) -> float:
-    """Return a chunk's BM25 score as a share of the highest score the query can reach, in [0, 1).
+class TermScorer:
+    """BM25 scores of chunks for one query, as a share of the highest score the query can reach.
 
-    ``tsvector_text`` is the text form of the chunk's matched part (matched_lexemes_sql), ``weights``
-    maps each query lexeme to its IDF weight, and ``length_ratio`` is the chunk's length over the
-    average chunk length. Each lexeme adds its weight times BM25's term-frequency factor, which is
-    1 for one occurrence at average length, more for repeats and short chunks, less in long chunks,
-    and below k1 + 1 always. Dividing by k1 + 1 times the total weight keeps the order of the scores.
-    A cap at 1 would instead tie every short chunk that matches most of the question.
+    ``weights`` maps each query lexeme to its IDF weight. score() takes the text form of a chunk's
+    matched part (matched_lexemes_sql) and the chunk's length over the average chunk length. Each
+    lexeme adds its weight times BM25's term-frequency factor, which is 1 for one occurrence at
+    average length, more for repeats and short chunks, less in long chunks, and below k1 + 1
+    always. Dividing by k1 + 1 times the total weight keeps the order of the scores, in [0, 1). A
+    cap at 1 would instead tie every short chunk that matches most of the question.
     """
-    if not tsvector_text:
-        return 0.0
-    total = sum(weights.values()) or 1.0
-    length_norm = BM25_K1 * (1 - BM25_B + BM25_B * length_ratio)
-    score = 0.0
-    for lexeme, occurrences in occurrence_counts(tsvector_text).items():
-        weight = weights.get(lexeme)
-        if weight:
-            score += weight * occurrences * (BM25_K1 + 1) / (occurrences + length_norm)
-    return score / ((BM25_K1 + 1) * total)
+
+    __slots__ = ("_weights", "_scale")
+
+    def __init__(self, weights: dict[str, float]):
+        # Keyed by the escaped form that PostgreSQL prints, so score() needs no unescaping.
+        self._weights = {_escaped(lexeme): weight for lexeme, weight in weights.items() if weight}
+        self._scale = 1.0 / (sum(weights.values()) or 1.0)
+
+    def score(self, tsvector_text: str, length_ratio: float = 1.0) -> float:
+        if not tsvector_text:
+            return 0.0
+        length_norm = BM25_K1 * (1 - BM25_B + BM25_B * length_ratio)
+        weights = self._weights
+        total = 0.0
+        for lexeme, positions in _TSVECTOR_ENTRY.findall(tsvector_text):
+            weight = weights.get(lexeme)
+            if weight:
+                occurrences = positions.count(",") + 1 if positions else 1
+                total += weight * occurrences / (occurrences + length_norm)
+        # The factor k1 + 1 of each term cancels against the same factor of the highest score.
+        return total * self._scale
+
+
+def term_similarity(tsvector_text: str, weights: dict[str, float], length_ratio: float = 1.0) -> float:
+    """Return one chunk's TermScorer score. A search scores many chunks with one TermScorer."""
+    return TermScorer(weights).score(tsvector_text, length_ratio)
 
 
 def matched_lexemes_sql(column: str, lexemes: list[str]) -> tuple[str, list]:

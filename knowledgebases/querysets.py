@@ -23,7 +23,7 @@ class DatasetQuerySet(models.QuerySet):
         from knowledgebases.choices import DatasetPermission
 
         own_tenant = tenant_id or user.pk
-        joined = [pk for pk in Membership.objects.tenant_ids_of(user) if pk != own_tenant]
+        joined = Membership.objects.tenant_ids_of(user).exclude(tenant_id=own_tenant)
         return self.live().filter(
             models.Q(tenant_id=own_tenant) | models.Q(tenant_id__in=joined, permission=DatasetPermission.TEAM)
         )

@@ -2,7 +2,7 @@
 
 One request embeds the question once, then reads two candidate pools: the ``top_k`` nearest chunks
 by cosine distance (the per-dimension HNSW index) and the full-text matches, of which the ``top_k``
-best by BM25 are kept. Two database connections read the pools at once, or one statement reads
+best by BM25 are kept. Two database connections read the pools at once, or one connection reads
 both inside a transaction. Every candidate gets both similarities; the term one is its BM25 score
 relative to the request's best match. The final score of a chunk is
 ``(1 - w) * term_similarity + w * vector_similarity``, optionally with a rerank model's score in
@@ -26,8 +26,9 @@ from documents.fulltext import (
     lexeme_query,
     matched_lexemes_sql,
     query_lexemes,
-    term_similarity,
+    TermScorer,
 )
+from documents.chunk_services import image_id
 from documents.models import Chunk, Document
 from knowledgebases.models import Dataset, TenantModel
 from knowledgebases.question_expansion import expand_question
@@ -114,7 +115,7 @@ class RetrievalResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Hit:
     chunk_id: str
     document_id: str
@@ -178,7 +179,7 @@ def retrieve(query: RetrievalQuery) -> RetrievalResult:
 
     start = (query.page - 1) * query.page_size
     page = hits[start : start + query.page_size]
-    chunks = _chunk_data(page, lexemes if query.highlight else None)
+    chunks, doc_aggs = _beside(lambda: _chunk_data(page, lexemes if query.highlight else None), lambda: _doc_aggs(hits))
     if query.use_kg and query.page == 1:
         graph_chunk = knowledge_graph_chunk(datasets=query.datasets, question=query.question, question_vector=vector)
         if graph_chunk is not None:
@@ -187,7 +188,7 @@ def retrieve(query: RetrievalQuery) -> RetrievalResult:
     return RetrievalResult(
         total=len(hits),
         chunks=chunks,
-        doc_aggs=_doc_aggs(hits),
+        doc_aggs=doc_aggs,
         timings=timings | {"embed": (embedded - started) * 1000, "search": (finished - embedded) * 1000},
     )
 
@@ -248,7 +249,7 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     vector_text = "[" + ",".join(map(str, vector)) + "]"
     pools = []
     if use_vectors:
-        columns = f"c.id, c.document_id, c.token_count, {hits_sql}::text, 1 - ({distance_sql}), 'vector'"
+        columns = f"c.id, c.document_id, c.token_count, {hits_sql}::text, 1 - ({distance_sql})"
         pools.append((
             vector_candidates_sql(dimension, filters, columns),
             [*hits_params, vector_text, *filter_params, vector_text, query.top_k],
@@ -256,29 +257,29 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     if use_text:
         similarity_sql = f"CASE WHEN c.embedding_dimension = {dimension} THEN 1 - ({distance_sql}) ELSE 0 END"
         pools.append((
-            f"SELECT c.id, c.document_id, c.token_count, {hits_sql}::text, {similarity_sql}, 'text' "
+            f"SELECT c.id, c.document_id, c.token_count, {hits_sql}::text, {similarity_sql} "
             f"FROM documents_chunk c WHERE {filters} AND c.search_vector @@ %s::tsquery LIMIT %s",
             [*hits_params, vector_text, *filter_params, lexeme_query(selecting), FULLTEXT_SCAN_LIMIT],
         ))
-    rows = _fetch_pools(pools, query.top_k)
 
-    lexeme_weights = dict(zip(lexemes, weights))
+    scorer = TermScorer(dict(zip(lexemes, weights)))
     average_tokens = _average_chunk_tokens(query.datasets)
-    hits: dict[str, _Hit] = {}
-    text_hits: list[_Hit] = []
-    for chunk_id, document_id, token_count, matched, vector_similarity, pool in rows:
-        hit = hits.get(chunk_id)
-        if hit is None:
-            length_ratio = token_count / average_tokens if average_tokens and token_count else 1.0
-            hit = _Hit(chunk_id=chunk_id, document_id=document_id,
-                       term=term_similarity(matched, lexeme_weights, length_ratio), vector=float(vector_similarity))
-        if pool == "vector":
-            hits[chunk_id] = hit
-        else:
-            text_hits.append(hit)
-    text_hits.sort(key=lambda hit: (-hit.term, hit.chunk_id))
-    for hit in text_hits[: query.top_k]:
-        hits.setdefault(hit.chunk_id, hit)
+
+    def to_hits(rows: list[tuple]) -> list[_Hit]:
+        return [
+            _Hit(chunk_id, document_id,
+                 scorer.score(matched, token_count / average_tokens if average_tokens and token_count else 1.0),
+                 vector_similarity)
+            for chunk_id, document_id, token_count, matched, vector_similarity in rows
+        ]
+
+    pool_hits = _fetch_pools(pools, query.top_k, to_hits)
+    hits = {hit.chunk_id: hit for hit in pool_hits[0]} if use_vectors else {}
+    if use_text:
+        text_hits = pool_hits[-1]
+        text_hits.sort(key=lambda hit: (-hit.term, hit.chunk_id))
+        for hit in text_hits[: query.top_k]:
+            hits.setdefault(hit.chunk_id, hit)
     found = list(hits.values())
     scale = max(max((hit.term for hit in found), default=0.0), RELATIVE_TERM_FLOOR)
     for hit in found:
@@ -286,48 +287,58 @@ def _score_candidates(query: RetrievalQuery, vector: list[float], lexemes, weigh
     return found
 
 
-def _fetch_pools(pools: list[tuple[str, list]], top_k: int) -> list[tuple]:
-    """Return the rows of the candidate pool statements (one or two).
+def _fetch_pools(pools: list[tuple[str, list]], top_k: int, to_hits) -> list[list[_Hit]]:
+    """Run the candidate pool statements (one or two) and return each one's rows as hits.
 
-    Outside a transaction the second pool runs on the helper thread's own connection while this
-    one reads the first, so the two searches use both cores of a small machine. One statement
-    reads every pool inside a transaction, because a second connection would not see the
-    transaction's own writes. It does so too while another request of this process uses the
-    helper, because waiting for the helper would be slower.
+    With two pools the full-text one runs beside the vector scan (_beside), and its rows are scored
+    on the helper thread while the scan goes on.
     """
-    if (
-        len(pools) == 2 and settings.RETRIEVAL_PARALLEL_POOLS and not connection.in_atomic_block
-        and _helper_free.acquire(blocking=False)
-    ):
-        try:
-            pending = _pool_helper().submit(_fetch_on_helper, *pools[1], top_k)
-        except BaseException:
-            _helper_free.release()
-            raise
-        pending.add_done_callback(lambda _: _helper_free.release())
-        rows = _fetch(*pools[0], top_k)
-        return rows + pending.result()
-    sql = " UNION ALL ".join(f"({sql})" for sql, _ in pools)
-    return _fetch(sql, [param for _, params in pools for param in params], top_k)
+    if len(pools) == 2:
+        first, second = _beside(lambda: _fetch(pools[:1], top_k, to_hits), lambda: _fetch(pools[1:], top_k, to_hits))
+        return first + second
+    return _fetch(pools, top_k, to_hits)
 
 
-def _fetch(sql: str, params: list, top_k: int) -> list[tuple]:
+def _fetch(pools: list[tuple[str, list]], top_k: int, to_hits) -> list[list[_Hit]]:
     with transaction.atomic(), connection.cursor() as cursor:
         configure_search(cursor, top_k)
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        found = []
+        for sql, params in pools:
+            cursor.execute(sql, params)
+            found.append(to_hits(cursor.fetchall()))
+        return found
 
 
-def _fetch_on_helper(sql: str, params: list, top_k: int) -> list[tuple]:
+def _beside(call, side_call):
+    """Run ``side_call`` on the helper thread's own connection while ``call`` runs, and return both results.
+
+    A small machine has two cores, so the database works for both calls at once. Both calls run on
+    this thread, one after the other, when the helper cannot be used. Inside a transaction a second
+    connection would not see the transaction's own writes. While another request of this process
+    uses the helper, waiting for it would be slower. RETRIEVAL_PARALLEL_POOLS off disables the helper.
+    """
+    if not settings.RETRIEVAL_PARALLEL_POOLS or connection.in_atomic_block or not _helper_free.acquire(blocking=False):
+        return call(), side_call()
+    try:
+        pending = _pool_helper().submit(_on_helper, side_call)
+    except BaseException:
+        _helper_free.release()
+        raise
+    pending.add_done_callback(lambda _: _helper_free.release())
+    result = call()
+    return result, pending.result()
+
+
+def _on_helper(call):
     # Django checks a connection's age and errors when a request starts. This thread serves no
     # requests, so it checks before each use.
     connection.close_if_unusable_or_obsolete()
-    return _fetch(sql, params, top_k)
+    return call()
 
 
 _helper_lock = threading.Lock()
 _helper: ThreadPoolExecutor | None = None
-# Held from the submission of a pool to the helper until the helper has finished it.
+# Held from the submission of a call to the helper until the helper has finished it.
 _helper_free = threading.Semaphore(1)
 
 
@@ -335,7 +346,7 @@ def _pool_helper() -> ThreadPoolExecutor:
     global _helper
     with _helper_lock:
         if _helper is None:
-            logger.info("Starting the retrieval helper thread, which reads full-text candidates on its own connection")
+            logger.info("Starting the retrieval helper thread, which runs searches on its own connection")
             _helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="retrieval-pool")
         return _helper
 
@@ -395,38 +406,38 @@ def _rerank(query: RetrievalQuery, hits: list[_Hit]) -> list[_Hit]:
 
 
 def _chunk_data(page: list[_Hit], lexemes: list[str] | None) -> list[dict]:
-    from documents.chunk_services import image_id
-
     if not page:
         return []
-    chunks = (
-        Chunk.objects.filter(pk__in=[hit.chunk_id for hit in page])
-        .select_related("document")
-        .only(*PAGE_CHUNK_FIELDS)
-    )
-    rows = {chunk.pk: chunk for chunk in chunks}
+    # Plain rows rather than model instances: building 30 deferred-field instances with their
+    # documents took about a millisecond of a request.
+    rows = {
+        row[0]: row
+        for row in Chunk.objects.filter(pk__in=[hit.chunk_id for hit in page]).values_list(*PAGE_CHUNK_FIELDS)
+    }
     ordered = [(hit, rows[hit.chunk_id]) for hit in page if hit.chunk_id in rows]
-    marked = highlight([chunk.content for _, chunk in ordered], lexemes) if lexemes is not None else None
+    marked = highlight([row[1] for _, row in ordered], lexemes) if lexemes is not None else None
     result = []
-    for index, (hit, chunk) in enumerate(ordered):
+    for index, (hit, row) in enumerate(ordered):
+        (chunk_id, content, content_tokens, document_id, document_name, dataset_id, important_keywords,
+         questions, tags, positions, doc_type, position) = row
         item = {
-            "id": chunk.pk,
-            "content": chunk.content,
-            "content_ltks": chunk.content_tokens,
-            "document_id": chunk.document_id,
-            "document_keyword": chunk.document.name,
-            "dataset_id": chunk.dataset_id,
-            "important_keywords": chunk.important_keywords,
-            "questions": chunk.questions,
-            "tag_kwd": chunk.tags,
-            "image_id": image_id(chunk),
+            "id": chunk_id,
+            "content": content,
+            "content_ltks": content_tokens,
+            "document_id": document_id,
+            "document_keyword": document_name,
+            "dataset_id": dataset_id,
+            "important_keywords": important_keywords,
+            "questions": questions,
+            "tag_kwd": tags,
+            "image_id": image_id(dataset_id, chunk_id, doc_type),
             "similarity": hit.score,
             "vector_similarity": hit.vector,
             "term_similarity": hit.term,
-            "positions": chunk.positions,
-            "doc_type_kwd": chunk.doc_type,
+            "positions": positions,
+            "doc_type_kwd": doc_type,
             "mom_id": "",
-            "row_id": chunk.position,
+            "row_id": position,
         }
         if marked is not None:
             item["highlight"] = marked[index]

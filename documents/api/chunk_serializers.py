@@ -22,7 +22,7 @@ def listed_chunk_data(chunk: Chunk, document: Document, *, content: str | None =
         "tag_kwd": chunk.tags,
         "questions": chunk.questions,
         "dataset_id": chunk.dataset_id,
-        "image_id": image_id(chunk),
+        "image_id": image_id(chunk.dataset_id, chunk.id, chunk.doc_type),
         "doc_type_kwd": chunk.doc_type,
         "available": chunk.available,
         "positions": chunk.positions,
@@ -45,7 +45,7 @@ def added_chunk_data(chunk: Chunk, *, tags_sent: bool) -> dict:
     if tags_sent:
         data["tag_kwd"] = chunk.tags
     if chunk.doc_type == "image":
-        data["image_id"] = image_id(chunk)
+        data["image_id"] = image_id(chunk.dataset_id, chunk.id, chunk.doc_type)
     return data
 
 
@@ -62,7 +62,7 @@ def stored_chunk_data(chunk: Chunk, document: Document) -> dict:
         "question_kwd": chunk.questions,
         "tag_kwd": chunk.tags,
         "tag_feas": chunk.tag_features,
-        "img_id": image_id(chunk),
+        "img_id": image_id(chunk.dataset_id, chunk.id, chunk.doc_type),
         "available_int": int(chunk.available),
         "position_int": chunk.positions,
         "page_num_int": pages,

@@ -75,7 +75,7 @@ def test_pages_are_stable_and_total_fixed(auth_client, dataset, document):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_pools_match_one_statement(auth_client, dataset, document, settings):
+def test_parallel_pools_match_one_connection(auth_client, dataset, document, settings):
     """Outside a transaction the full-text pool runs on the helper thread's connection, with the same results."""
     for number in range(6):
         add(document, f"Tidal turbines generate power, site {number}")
@@ -435,22 +435,25 @@ def test_graph_migration_rebuilds_existing_indexes():
             cursor.execute(drop_vector_index_sql(12))
 
 
-def test_occurrence_counts_read_postgres_output(document):
-    """Lexemes with quotes and backslashes and their positions are read from PostgreSQL's text form."""
-    from documents.fulltext import matched_lexemes_sql, occurrence_counts
+def test_term_scores_read_postgres_output(document):
+    """Repeats in PostgreSQL's text form count, and lexemes with quotes and backslashes still match."""
+    from documents.fulltext import BM25_K1, TermScorer, matched_lexemes_sql
 
     add(document, "Vitamin D, vitamin D and statins statins statins.")
     lexemes = ["vitamin", "d", "statin", "absent"]
     hits_sql, hits_params = matched_lexemes_sql("search_vector", lexemes)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {hits_sql}::text FROM documents_chunk WHERE document_id = %s", [*hits_params, document.pk])
-        counts = occurrence_counts(cursor.fetchone()[0])
+        matched = cursor.fetchone()[0]
         # Lexemes built directly can contain quotes and backslashes, which the text form escapes.
         odd = ["it's", "back\\slash", "a''b"]
         cursor.execute("SELECT setweight(array_to_tsvector(%s::text[]), 'A')::text", [odd])
-        odd_counts = occurrence_counts(cursor.fetchone()[0])
-    assert counts == {"vitamin": 2, "d": 2, "statin": 3}
-    assert odd_counts == {lexeme: 1 for lexeme in odd}
+        odd_matched = cursor.fetchone()[0]
+    # At average length each lexeme adds n / (n + k1) for n occurrences. The four weights are equal.
+    expected = (2 / (2 + BM25_K1) + 2 / (2 + BM25_K1) + 3 / (3 + BM25_K1)) / 4
+    assert TermScorer(dict.fromkeys(lexemes, 1.0)).score(matched) == pytest.approx(expected)
+    assert TermScorer(dict.fromkeys(odd, 1.0)).score(odd_matched) == pytest.approx(1 / (1 + BM25_K1))
+    assert TermScorer({"it's": 1.0, "its": 1.0}).score(odd_matched) == pytest.approx(0.5 / (1 + BM25_K1))
 
 
 def test_term_similarity_follows_bm25():
