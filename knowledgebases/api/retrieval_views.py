@@ -145,6 +145,14 @@ def _rerank_model(payload: dict, request):
 
 def parse_retrieval_request(payload, request) -> retrieval.RetrievalQuery | None:
     """Validate a retrieval body in RAGFlow's order; None means an empty result (blank question)."""
+    if not isinstance(payload, dict):
+        # RAGFlow returns code 100 here too, with the text of the AttributeError its first .get() raises.
+        raise RagflowError(
+            f"The request body must be a JSON object, got {_as_json(payload)}. "
+            'Send an object such as {"question": "...", "dataset_ids": ["..."]}.',
+            code=RetCode.EXCEPTION_ERROR,
+            include_data=True,
+        )
     datasets = _datasets(payload, request)
     if "question" not in payload:
         raise DataError("`question` is required.")

@@ -249,6 +249,18 @@ def test_invalid_fields(auth_client, dataset, fields, code, message):
     assert payload["message"] == message
 
 
+@pytest.mark.parametrize(("body", "shown"), [("[1, 2]", "[1, 2]"), ("null", "null"), ('"text"', '"text"')])
+def test_non_object_body(auth_client, dataset, caplog, body, shown):
+    """A body that is not a JSON object gets code 100, a message naming the expected shape, and no error log."""
+    with caplog.at_level(logging.ERROR):
+        payload = auth_client.post(URL, body, content_type="application/json").json()
+
+    assert payload["code"] == 100
+    assert payload["data"] is None
+    assert payload["message"].startswith(f"The request body must be a JSON object, got {shown}.")
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
 def test_missing_question(auth_client, dataset):
     payload = auth_client.post(URL, {"dataset_ids": [dataset.id]}, format="json").json()
 
