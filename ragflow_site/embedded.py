@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE_NAME = "ragflow"
 
+# The Redis that a machine with one installed runs, used before starting the embedded Valkey.
+LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
 # A local Redis responds to PING in well under a millisecond, so 0.3 s keeps start-up quick when
 # nothing listens on the default port while tolerating a busy machine.
 LOCAL_REDIS_PROBE_TIMEOUT = 0.3
@@ -203,9 +205,8 @@ def stop_valkey(var_dir: Path) -> bool:
 
 def default_redis_url(var_dir: Path) -> str:
     """Return the URL of a Redis on 127.0.0.1:6379 when one responds, else of the embedded Valkey."""
-    local_url = "redis://127.0.0.1:6379/0"
-    if redis_answers(local_url):
-        return local_url
+    if redis_answers(LOCAL_REDIS_URL):
+        return LOCAL_REDIS_URL
     return ensure_valkey(var_dir)
 
 

@@ -6,9 +6,12 @@ import signal
 import subprocess
 import sys
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from ragflow_site import embedded
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +22,33 @@ WEB_TIMEOUT_SECONDS = 120
 DEFAULT_WEB_WORKERS = 2
 # Seconds the children get to finish their current request or job after SIGTERM.
 SHUTDOWN_GRACE_SECONDS = 10
+
+
+def display_url(url: str) -> str:
+    """Return a service URL for display, with any password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def services_description() -> str:
+    """Return lines that name the PostgreSQL and Redis servers this process uses."""
+    if os.environ.get("DATABASE_URL"):
+        database = f"{display_url(settings.DATABASE_URL)} (DATABASE_URL)"
+    else:
+        database = (
+            f"embedded PostgreSQL in {settings.VAR_DIR / 'pgdata'}; it keeps running after Ctrl+C, "
+            "and `make stop` stops it"
+        )
+    if os.environ.get("REDIS_URL"):
+        redis = f"{display_url(settings.REDIS_URL)} (REDIS_URL)"
+    elif settings.REDIS_URL == embedded.LOCAL_REDIS_URL:
+        redis = f"{settings.REDIS_URL} (the Redis already running on this machine)"
+    else:
+        redis = f"{settings.REDIS_URL} (embedded Valkey with data in {settings.VAR_DIR / 'valkey'})"
+    return f"Database: {database}\nRedis:    {redis}\n"
 
 
 class Command(BaseCommand):
@@ -55,6 +85,7 @@ class Command(BaseCommand):
             f"API:    {base_url}/api/v1/  (docs at {base_url}/api/v1/docs)\n"
             f"Admin:  {base_url}/admin/  (create a login with: .venv/bin/python manage.py createsuperuser)\n"
             "API key: .venv/bin/python manage.py create_api_key --email you@example.com --create-user\n"
+            f"{services_description()}"
             "Press Ctrl+C to stop.\n"
         )
 
