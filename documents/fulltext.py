@@ -273,11 +273,6 @@ class TermScorer:
         return total * self._scale
 
 
-def term_similarity(tsvector_text: str, weights: dict[str, float], length_ratio: float = 1.0) -> float:
-    """Return one chunk's TermScorer score. A search scores many chunks with one TermScorer."""
-    return TermScorer(weights).score(tsvector_text, length_ratio)
-
-
 def matched_lexemes_sql(column: str, lexemes: list[str]) -> tuple[str, list]:
     """Return SQL of the part of a tsvector that holds ``lexemes`` (with positions), and its parameters.
 

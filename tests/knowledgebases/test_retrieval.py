@@ -468,21 +468,21 @@ def test_term_scores_read_postgres_output(document):
     assert TermScorer({"it's": 1.0, "its": 1.0}).score(odd_matched) == pytest.approx(0.5 / (1 + BM25_K1))
 
 
-def test_term_similarity_follows_bm25():
+def test_term_scorer_follows_bm25():
     """One occurrence at average length scores the lexeme's weight share over k1 + 1; length and repeats shift it."""
-    from documents.fulltext import BM25_K1, term_similarity
+    from documents.fulltext import BM25_K1, TermScorer
 
-    weights = {"vitamin": 3.0, "d": 1.0}
+    score = TermScorer({"vitamin": 3.0, "d": 1.0}).score
     single = 0.75 / (BM25_K1 + 1)
-    assert term_similarity("'vitamin':4A", weights) == pytest.approx(single)
-    assert term_similarity("'vitamin':4A 'd':5A", weights) == pytest.approx(1 / (BM25_K1 + 1))
-    assert term_similarity("'vitamin':4A", weights, length_ratio=3.0) < single
-    assert term_similarity("'vitamin':4A", weights, length_ratio=0.3) > single
-    repeated = term_similarity("'vitamin':1A,4A,9A", weights)
+    assert score("'vitamin':4A") == pytest.approx(single)
+    assert score("'vitamin':4A 'd':5A") == pytest.approx(1 / (BM25_K1 + 1))
+    assert score("'vitamin':4A", length_ratio=3.0) < single
+    assert score("'vitamin':4A", length_ratio=0.3) > single
+    repeated = score("'vitamin':1A,4A,9A")
     assert single < repeated < 0.75
-    assert term_similarity("'vitamin':1A,4A,9A 'd':2A,3A", weights, length_ratio=0.1) < 1.0
-    assert term_similarity("'other':1A", weights) == 0.0
-    assert term_similarity("", weights) == 0.0
+    assert score("'vitamin':1A,4A,9A 'd':2A,3A", length_ratio=0.1) < 1.0
+    assert score("'other':1A") == 0.0
+    assert score("") == 0.0
 
 
 @pytest.fixture
