@@ -39,10 +39,10 @@ logger = logging.getLogger(__name__)
 # and at most settings.RETRIEVAL_HNSW_EF_SEARCH (400 by default). bench/retrieval_latency.py
 # indexes a million synthetic 384-dimension vectors with chunk_store.HNSW_BUILD_OPTIONS. There the
 # scan of a default request (top_k 1024, which iterative scans continue to) used a list of 200 or
-# 400. It found 0.956 to 0.965 of the 10 true nearest chunks for NFCorpus questions over two builds,
-# and 0.974 to 0.988 for vectors drawn like the corpus. With 1000 it found about 0.98 and 0.99.
-# Runs timed that scan at 18.7 to 21.0 ms with 400, 20.2 to 32.7 ms with 200 and 29.1 to 31.3 ms
-# with 1000.
+# 400. It found 0.952 to 0.965 of the 10 true nearest chunks for NFCorpus questions over three
+# builds, and 0.974 to 0.988 for vectors drawn like the corpus. With 1000 it found about 0.98 and
+# 0.99. Runs timed that scan at 17.0 to 21.0 ms with 400, 20.2 to 32.7 ms with 200 and 24.7 to
+# 31.3 ms with 1000.
 HNSW_MIN_EF_SEARCH = 200
 # hnsw.max_scan_tuples: upper bound of index tuples one iterative scan visits, so a filter that
 # rejects most rows (a small dataset inside a large table) cannot walk the whole graph.
@@ -312,7 +312,7 @@ def _fetch(pools: list[tuple[str, list]], top_k: int, to_hits) -> list[list[_Hit
 def _beside(call, side_call):
     """Run ``side_call`` on the helper thread's own connection while ``call`` runs, and return both results.
 
-    A small machine has two cores, so the database works for both calls at once. Both calls run on
+    A small machine has two cores, so the database can work on both calls at once. Both calls run on
     this thread, one after the other, when the helper cannot be used. Inside a transaction a second
     connection would not see the transaction's own writes. While another request of this process
     uses the helper, waiting for it would be slower. RETRIEVAL_PARALLEL_POOLS off disables the helper.
@@ -409,7 +409,7 @@ def _chunk_data(page: list[_Hit], lexemes: list[str] | None) -> list[dict]:
     if not page:
         return []
     # Plain rows rather than model instances: building 30 deferred-field instances with their
-    # documents took about a millisecond of a request.
+    # documents took about half a millisecond of a request.
     rows = {
         row[0]: row
         for row in Chunk.objects.filter(pk__in=[hit.chunk_id for hit in page]).values_list(*PAGE_CHUNK_FIELDS)

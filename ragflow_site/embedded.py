@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 EMBEDDED_DATABASE_NAME = "ragflow"
 
-# The Redis that a machine with one installed runs, used before starting the embedded Valkey.
+# Address of a Redis installed on this machine, tried before starting the embedded Valkey.
 LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
 # A local Redis responds to PING in well under a millisecond, so 0.3 s keeps start-up quick when
 # nothing listens on the default port while tolerating a busy machine.

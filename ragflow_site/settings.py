@@ -161,8 +161,8 @@ if not 1 <= RETRIEVAL_HNSW_EF_SEARCH <= 1000:
         f"RETRIEVAL_HNSW_EF_SEARCH={RETRIEVAL_HNSW_EF_SEARCH} is outside pgvector's range; set a value from 1 to 1000."
     )
 
-# Run retrieval's full-text candidate search on a second database connection, beside the vector
-# search, when the request is not inside a transaction.
+# Run retrieval's full-text candidate search beside the vector search, and the doc_aggs names
+# beside the page's chunks, on a second database connection when no transaction is open.
 RETRIEVAL_PARALLEL_POOLS = env_bool("RETRIEVAL_PARALLEL_POOLS", True)
 
 # --- Files -----------------------------------------------------------------------------------------

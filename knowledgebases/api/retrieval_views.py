@@ -146,7 +146,8 @@ def _rerank_model(payload: dict, request):
 def parse_retrieval_request(payload, request) -> retrieval.RetrievalQuery | None:
     """Validate a retrieval body in RAGFlow's order; None means an empty result (blank question)."""
     if not isinstance(payload, dict):
-        # RAGFlow returns code 100 here too, with the text of the AttributeError its first .get() raises.
+        # Code 100, as other routes give such a body (read_lenient_json), with a message that names
+        # the expected object in place of Python's AttributeError text.
         raise RagflowError(
             f"The request body must be a JSON object, got {_as_json(payload)}. "
             'Send an object such as {"question": "...", "dataset_ids": ["..."]}.',
